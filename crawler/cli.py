@@ -1,0 +1,92 @@
+"""The ``xxgk`` command: one entry point for parsing, loading, serving and crawling.
+
+Each sub-command is a thin adapter: it parses arguments and calls a function in
+``pipelines`` (parsing), ``db`` (the archive) or ``crawler`` (crawling). Heavy
+imports happen inside the handlers so ``xxgk parse`` stays fast.
+
+Errors the user can act on are raised as :class:`UserError` and printed as one
+line on stderr with exit status 2; nothing the user types produces a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+
+class UserError(Exception):
+    """A problem with the user's input: printed as one line, exit status 2."""
+
+
+# sub-command name -> "module:function"; each function takes the argparse namespace
+# and returns an exit status.
+HANDLERS = {
+    "parse": "pipelines.cli:cmd_parse",
+    "load": "db.cli:cmd_load",
+    "serve": "db.cli:cmd_serve",
+    "crawl": "crawler.commands:cmd_crawl",
+    "demo": "crawler.commands:cmd_demo",
+    "portals": "crawler.commands:cmd_portals",
+    "sample-portals": "crawler.commands:cmd_sample_portals",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="xxgk",
+        description="Archive of Chinese government information-disclosure annual reports.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    s = sub.add_parser("parse", help="parse one saved report (HTML or text) and print its record as JSON")
+    s.add_argument("path", help="a saved report page (.html) or its text (.txt)")
+    s.add_argument("--url", help="the URL the document came from (resolves links, recorded in the output)")
+    s.add_argument("--encoding", help="encoding hint, e.g. gbk (detected when missing or wrong)")
+
+    s = sub.add_parser("load", help="parse saved files or folders and store them in the archive")
+    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("--db", default="archive.db", help="archive file (default: archive.db)")
+
+    s = sub.add_parser("serve", help="browse the archive in Datasette (read-only, 127.0.0.1)")
+    s.add_argument("--db", default="archive.db", help="archive file (default: archive.db)")
+    s.add_argument("--port", type=int, default=8001)
+    s.add_argument("--host", default="127.0.0.1")
+
+    s = sub.add_parser("crawl", help="crawl the registered portals into the archive (scrapy crawl portals)")
+    s.add_argument("--db", default="archive.db")
+    s.add_argument("--fail-on-alert", action="store_true", help="exit non-zero when a crawl-health alert fires")
+    s.add_argument("scrapy_args", nargs=argparse.REMAINDER, help="extra scrapy options, e.g. -a region=6542 -s DOWNLOAD_DELAY=2")
+
+    s = sub.add_parser("demo", help="crawl the bundled sample portals on 127.0.0.1 into an archive")
+    s.add_argument("--db", default="demo.db")
+    s.add_argument("--serve", action="store_true", help="open Datasette on the result")
+    s.add_argument("--port", type=int, default=8001)
+
+    s = sub.add_parser("portals", help="list, add or discover portals in the registry")
+    s.add_argument("action", choices=["list", "add", "discover"])
+    s.add_argument("args", nargs="*")
+
+    s = sub.add_parser("sample-portals", help="serve the sample portals on 127.0.0.1")
+    s.add_argument("--port", type=int, default=8765)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module_name, func_name = HANDLERS[args.command].split(":")
+    try:
+        handler = getattr(importlib.import_module(module_name), func_name)
+        return int(handler(args) or 0)
+    except UserError as exc:
+        print(f"xxgk {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"xxgk {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

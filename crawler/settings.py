@@ -1,0 +1,85 @@
+"""Scrapy settings for the xxgk-archive crawler.
+
+Polite by default; every value can be overridden with ``-s NAME=VALUE``.
+
+* robots.txt is obeyed, one request at a time per site, at least 1 s between
+  requests (``DOWNLOAD_DELAY`` 2 s randomised to 1–3 s), AutoThrottle on top.
+* an honest User-Agent naming the project and where to read about it.
+* size and time limits, retries with exponential backoff (:mod:`crawler.middlewares`).
+* requests to hosts other than the portal's, and to private or loopback
+  addresses, are refused (``XXGK_ALLOW_PRIVATE_HOSTS`` lets the tests and the
+  demo reach the sample portals on 127.0.0.1).
+* JavaScript challenges (HTTP 412/521) are recorded as ``blocked`` and the portal
+  is skipped — never solved.
+"""
+
+BOT_NAME = "xxgk"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+PROJECT_URL = "https://github.com/xxgk-archive/xxgk-archive"
+USER_AGENT = (
+    f"xxgk-archive/0.1 (+{PROJECT_URL}; archives government information-disclosure "
+    "annual reports; one request at a time)"
+)
+
+# --- manners -------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8            # across portals
+CONCURRENT_REQUESTS_PER_DOMAIN = 1  # one at a time per site
+CONCURRENT_REQUESTS_PER_IP = 0
+DOWNLOAD_DELAY = 2.0               # randomised to 1.0–3.0 s
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# --- limits --------------------------------------------------------------
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = 50 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 10 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+DEPTH_LIMIT = 0
+
+# --- retries with backoff (crawler.middlewares.BackoffRetryMiddleware) -----
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_BACKOFF_BASE = 2.0           # seconds; doubled for each retry
+RETRY_BACKOFF_MAX = 60.0
+
+# 412 / 521 reach the spider so it can record the portal as blocked; 404/410 to
+# count dead links; 304 for conditional requests.
+HTTPERROR_ALLOWED_CODES = [304, 403, 404, 410, 412, 521]
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.PortalGuardMiddleware": 50,           # before robots.txt
+    "crawler.middlewares.ConditionalRequestMiddleware": 560,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+}
+
+ITEM_PIPELINES = {
+    "crawler.itempipelines.ParsePipeline": 100,
+    "crawler.itempipelines.ValidatePipeline": 200,
+    "crawler.itempipelines.DeduplicatePipeline": 300,
+    "crawler.itempipelines.StorePipeline": 400,
+}
+
+EXTENSIONS = {
+    "crawler.extensions.CrawlRunExtension": 500,
+}
+
+# --- xxgk settings ---------------------------------------------------------
+XXGK_DB = "archive.db"             # the archive the items are stored into
+XXGK_REGISTRY = None               # portal registry file; default crawler/portals.csv
+XXGK_ALLOW_PRIVATE_HOSTS = False   # tests/demo: allow 127.0.0.1 portals
+XXGK_INCREMENTAL = True            # conditional requests + content check
+XXGK_BLOCKED_STATUSES = [412, 521]
+
+# --- house-keeping ---------------------------------------------------------
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

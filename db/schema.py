@@ -1,0 +1,313 @@
+"""The archive's schema and its migrations.
+
+:func:`open_archive` opens (or creates) an archive file, switches on WAL and
+foreign keys, and applies every migration the file has not seen yet.  The
+``schema_migrations`` table records which ones ran, so an archive written by an
+older version of this code is migrated in place when it is opened, without
+losing anything.  Migrations only ever add: new tables, new columns (then
+backfilled), new indexes, views (which hold no data and may be recreated).
+
+To change the schema, append a function to :data:`MIGRATIONS`; never edit one
+that has shipped.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+from typing import Callable
+
+import sqlite_utils
+
+from . import chinese
+
+# ------------------------------------------------------------------ table 3/4 keys
+APPLICATION_ROWS = [
+    "new_received", "carried_over", "granted", "partially_granted",
+    "denied.state_secret", "denied.law_forbidden", "denied.security_stability",
+    "denied.third_party", "denied.internal_affairs", "denied.process_info",
+    "denied.enforcement_files", "denied.query_matters",
+    "unable.not_held", "unable.needs_creation", "unable.unclear",
+    "not_handled.complaint", "not_handled.repeated", "not_handled.publication",
+    "not_handled.excessive", "not_handled.confirm",
+    "other.no_correction", "other.no_fee", "other.misc", "other",
+    "total_handled", "carried_forward",
+]
+APPLICATION_COLS = [
+    "natural_person", "commercial", "research", "social_welfare",
+    "legal_services", "other_org", "total",
+]
+REVIEW_ROWS = ["review", "litigation_direct", "litigation_after_review"]
+REVIEW_COLS = ["upheld", "corrected", "other", "pending", "total"]
+ACTIVE_CELLS = [
+    # 2021 template
+    ("regulations", "made"), ("regulations", "repealed"), ("regulations", "in_force"),
+    ("normative_documents", "made"), ("normative_documents", "repealed"),
+    ("normative_documents", "in_force"),
+    ("licensing", "decisions"), ("punishment", "decisions"), ("enforcement", "decisions"),
+    ("fees", "amount"),
+    # 2019 template
+    ("regulations", "new_made"), ("regulations", "new_published"),
+    ("regulations", "total_published"),
+    ("normative_documents", "new_made"), ("normative_documents", "new_published"),
+    ("normative_documents", "total_published"),
+    ("licensing", "previous_items"), ("licensing", "change"),
+    ("other_services", "previous_items"), ("other_services", "change"),
+    ("other_services", "decisions"),
+    ("punishment", "previous_items"), ("punishment", "change"),
+    ("enforcement", "previous_items"), ("enforcement", "change"),
+    ("fees", "previous_items"), ("fees", "change"),
+    ("procurement", "items"), ("procurement", "amount"),
+]
+TABLE_NAMES = ("active_disclosure", "applications", "reviews_litigation")
+
+FTS_TABLES = {
+    # fts table: (source table, source columns)
+    "reports_fts": ("reports", ("title", "agency_name")),
+    "sections_fts": ("sections", ("heading", "text")),
+}
+
+
+def wide_column(row_key: str, col_key: str) -> str:
+    return f"{row_key}__{col_key}".replace(".", "_")
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+# ------------------------------------------------------------------ migrations
+def _m001_base(db: sqlite_utils.Database) -> None:
+    db["agencies"].create(
+        {"id": int, "name": str, "region_code": str, "region_name": str,
+         "level": str, "portal_url": str},
+        pk="id", not_null={"name"},
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX agencies_name_region ON agencies(name, coalesce(region_code, ''))"
+    )
+    db["reports"].create(
+        {"id": int, "url": str, "agency_id": int, "title": str, "kind": str,
+         "report_year": int, "publish_date": str, "publish_datetime": str,
+         "source": str, "template": str, "clicks": int, "version_id": int,
+         "first_seen": str, "last_seen": str},
+        pk="id", not_null={"url"}, foreign_keys=[("agency_id", "agencies", "id")],
+    )
+    db["reports"].create_index(["url"], unique=True)
+    db["versions"].create(
+        {"id": int, "report_id": int, "sha256": str, "fetched_at": str,
+         "last_fetched_at": str, "http_status": int, "final_url": str,
+         "encoding": str, "raw": bytes, "raw_compression": str, "raw_size": int,
+         "content_type": str, "parser_version": str, "record": str,
+         "warnings": str, "attachments": str},
+        pk="id", not_null={"report_id", "sha256"},
+        foreign_keys=[("report_id", "reports", "id")],
+    )
+    db["versions"].create_index(["report_id", "sha256"], unique=True)
+    db["reports"].add_foreign_key("version_id", "versions", "id")
+    for name, cols in (
+        ("sections", {"id": int, "report_id": int, "version_id": int, "number": int,
+                      "heading": str, "text": str}),
+        ("cells", {"id": int, "report_id": int, "version_id": int, "table_name": str,
+                   "row_key": str, "col_key": str, "value": int, "raw": str,
+                   "derived": int}),
+        ("checks", {"id": int, "report_id": int, "version_id": int, "name": str,
+                    "status": str, "detail": str}),
+    ):
+        db[name].create(
+            cols, pk="id", not_null={"report_id", "version_id"},
+            foreign_keys=[("report_id", "reports", "id"), ("version_id", "versions", "id")],
+        )
+    db["sections"].create_index(["version_id", "number"])
+    db["sections"].create_index(["report_id"])
+    db["cells"].create_index(["version_id", "table_name", "row_key", "col_key"], unique=True)
+    db["cells"].create_index(["report_id"])
+    db["cells"].create_index(["table_name", "row_key", "col_key"])
+    db["checks"].create_index(["version_id"])
+    db["checks"].create_index(["report_id"])
+    db["checks"].create_index(["name", "status"])
+    db["click_observations"].create(
+        {"id": int, "report_id": int, "observed_at": str, "clicks": int, "source": str},
+        pk="id", not_null={"report_id", "observed_at", "clicks"},
+        foreign_keys=[("report_id", "reports", "id")],
+    )
+    db["click_observations"].create_index(["report_id", "observed_at"])
+    # append-only: a click observation is a fact about a moment; never rewritten
+    db.executescript(
+        """
+        CREATE TRIGGER click_observations_no_update BEFORE UPDATE ON click_observations
+        BEGIN SELECT RAISE(ABORT, 'click_observations is append-only'); END;
+        CREATE TRIGGER click_observations_no_delete BEFORE DELETE ON click_observations
+        BEGIN SELECT RAISE(ABORT, 'click_observations is append-only'); END;
+        """
+    )
+    db["crawl_runs"].create(
+        {"id": int, "spider": str, "started": str, "finished": str, "stats": str},
+        pk="id",
+    )
+    for col in ("report_year", "publish_date", "clicks", "agency_id", "template"):
+        db["reports"].create_index([col])
+
+
+def _m002_chinese_fts(db: sqlite_utils.Database) -> None:
+    """Chinese search: contentless FTS5 over bigram token streams (see db/chinese.py)."""
+    db.execute(
+        "CREATE VIRTUAL TABLE reports_fts USING fts5(title, agency_name, prefix='1')"
+    )
+    db.execute(
+        "CREATE VIRTUAL TABLE sections_fts USING fts5(heading, text, content='', prefix='1')"
+    )
+    db["archive_meta"].create({"key": str, "value": str}, pk="key")
+    rebuild_fts(db)
+
+
+def _m003_facets(db: sqlite_utils.Database) -> None:
+    """Facet columns on reports (region, overall check status) and the wide views."""
+    for col in ("region_code", "region_name", "level", "check_status"):
+        db["reports"].add_column(col, str)
+    db.execute(
+        """UPDATE reports SET
+             region_code = (SELECT region_code FROM agencies a WHERE a.id = reports.agency_id),
+             region_name = (SELECT region_name FROM agencies a WHERE a.id = reports.agency_id),
+             level = (SELECT level FROM agencies a WHERE a.id = reports.agency_id)"""
+    )
+    db.execute(
+        f"UPDATE reports SET check_status = ({CHECK_STATUS_SQL.format(v='reports.version_id')})"
+    )
+    for col in ("region_code", "region_name", "check_status"):
+        db["reports"].create_index([col])
+    create_views(db)
+
+
+CHECK_STATUS_SQL = (
+    "SELECT CASE WHEN count(*) = 0 THEN NULL "
+    "WHEN sum(status = 'fail') > 0 THEN 'fail' "
+    "WHEN sum(status = 'warn') > 0 THEN 'warn' ELSE 'pass' END "
+    "FROM checks WHERE checks.version_id = {v}"
+)
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("base tables", _m001_base),
+    ("chinese full-text search", _m002_chinese_fts),
+    ("facet columns and wide views", _m003_facets),
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+# ------------------------------------------------------------------ views
+def _wide_view(name: str, table: str, cells: list[tuple[str, str]]) -> str:
+    cols = ",\n  ".join(
+        f"max(CASE WHEN c.row_key = '{r}' AND c.col_key = '{k}' THEN c.value END) AS [{wide_column(r, k)}]"
+        for r, k in cells
+    )
+    return f"""CREATE VIEW {name} AS
+SELECT r.id AS report_id, r.agency_id, ag.name AS agency, r.region_name, r.report_year,
+  r.template, r.title,
+  {cols}
+FROM reports r
+JOIN cells c ON c.version_id = r.version_id AND c.table_name = '{table}'
+LEFT JOIN agencies ag ON ag.id = r.agency_id
+GROUP BY r.id"""
+
+
+def create_views(db: sqlite_utils.Database) -> None:
+    views = {
+        "applications_wide": ("applications",
+                              [(r, c) for r in APPLICATION_ROWS for c in APPLICATION_COLS]),
+        "reviews_wide": ("reviews_litigation", [(r, c) for r in REVIEW_ROWS for c in REVIEW_COLS]),
+        "active_disclosure_wide": ("active_disclosure", ACTIVE_CELLS),
+    }
+    for name, (table, cells) in views.items():
+        db.execute(f"DROP VIEW IF EXISTS {name}")
+        db.execute(_wide_view(name, table, cells))
+
+
+# ------------------------------------------------------------------ FTS upkeep
+def rebuild_fts(db: sqlite_utils.Database) -> None:
+    """(Re)build both FTS indexes from their source tables."""
+    conn = db.conn
+    conn.execute("DELETE FROM reports_fts")
+    conn.execute("INSERT INTO sections_fts(sections_fts) VALUES('delete-all')")
+    conn.executemany(
+        "INSERT INTO reports_fts(rowid, title, agency_name) VALUES (?, ?, ?)",
+        (
+            (rid, chinese.index_tokens(title), chinese.index_tokens(agency))
+            for rid, title, agency in conn.execute(
+                "SELECT r.id, r.title, a.name FROM reports r LEFT JOIN agencies a ON a.id = r.agency_id"
+            ).fetchall()
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO sections_fts(rowid, heading, text) VALUES (?, ?, ?)",
+        (
+            (sid, chinese.index_tokens(h), chinese.index_tokens(t))
+            for sid, h, t in conn.execute("SELECT id, heading, text FROM sections").fetchall()
+        ),
+    )
+    conn.execute(
+        "INSERT OR REPLACE INTO archive_meta(key, value) VALUES ('tokenizer_version', ?)",
+        (str(chinese.TOKENIZER_VERSION),),
+    )
+
+
+# ------------------------------------------------------------------ opening
+def schema_version(db: sqlite_utils.Database) -> int:
+    if "schema_migrations" not in db.table_names():
+        return 0
+    row = db.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return row[0] or 0
+
+
+def migrate(db: sqlite_utils.Database, target: int | None = None) -> list[int]:
+    """Apply pending migrations up to ``target`` (default: all); each in its own transaction."""
+    target = SCHEMA_VERSION if target is None else target
+    if "schema_migrations" not in db.table_names():
+        db["schema_migrations"].create(
+            {"version": int, "name": str, "applied_at": str}, pk="version"
+        )
+    applied = []
+    current = schema_version(db)
+    for version in range(current + 1, target + 1):
+        name, func = MIGRATIONS[version - 1]
+        # foreign keys off while tables are rebuilt (SQLite's documented procedure),
+        # checked before the migration commits
+        db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with db.atomic():
+                func(db)
+                problems = db.execute("PRAGMA foreign_key_check").fetchall()
+                if problems:
+                    raise RuntimeError(f"migration {version} broke foreign keys: {problems[:5]}")
+                db.execute(
+                    "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, _now()),
+                )
+        finally:
+            db.execute("PRAGMA foreign_keys = ON")
+        applied.append(version)
+    if target >= 2 and "archive_meta" in db.table_names():
+        row = db.execute(
+            "SELECT value FROM archive_meta WHERE key = 'tokenizer_version'"
+        ).fetchone()
+        if not row or row[0] != str(chinese.TOKENIZER_VERSION):
+            with db.atomic():
+                rebuild_fts(db)
+    return applied
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    db = sqlite_utils.Database(str(path))
+    # no implicit transactions: store() and migrate() open their own (db.atomic())
+    db.conn.isolation_level = None
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA busy_timeout = 30000")
+    return db
+
+
+def open_archive(path: str | Path, target: int | None = None) -> sqlite_utils.Database:
+    """Open or create an archive, migrated to the current schema, in WAL mode."""
+    db = connect(path)
+    if str(path) != ":memory:":
+        db.enable_wal()
+    db.execute("PRAGMA synchronous = NORMAL")
+    migrate(db, target)
+    return db

@@ -1,0 +1,334 @@
+"""Storing parsed reports: the one way data gets into the archive.
+
+    from db.store import Archive
+    archive = Archive("archive.db")            # opens, creates or migrates the file
+    result = archive.store(record, raw, meta)  # one report, one transaction
+    run_id = archive.start_run("portals")
+    archive.finish_run(run_id, {"item_scraped_count": 12})
+
+or, for one-off use, ``db.store.store(record, raw, meta, db="archive.db")``.
+
+``record``
+    what ``pipelines.parse_document`` returns (the shape of
+    ``shared/reference/report-template.md``, "The parsed record", plus
+    ``kind``, ``raw_cells``, ``derived_cells``, ``checks``, ``warnings``,
+    ``attachments``, ``parser_version``); missing keys are fine.
+``raw``
+    the bytes as served (``str`` is stored UTF-8 encoded); kept zlib-compressed
+    in ``versions.raw`` and identified by its SHA-256.
+``meta``
+    a dict; every key optional except ``url`` (falls back to ``record["url"]``):
+
+    ==================  ====================================================
+    url                 the report's URL (the identity of a report)
+    fetched_at          ISO-8601 time of the fetch (default: now)
+    http_status         e.g. 200
+    final_url           URL after redirects
+    encoding            encoding the bytes were decoded with
+    content_type        Content-Type header
+    agency              agency name (default: ``record["agency"]``)
+    region_code         GB/T 2260 code of the agency's region, e.g. "654224"
+    region_name         e.g. "新疆维吾尔自治区塔城地区托里县"
+    level               "government" or "department" (the deadline rule)
+    portal_url          the agency's portal
+    clicks              a click count observed separately (e.g. from a counter
+                        URL); default ``record["clicks"]``
+    clicks_observed_at  when that count was read (default: fetched_at)
+    clicks_source       "page" (default) or "counter"
+    ==================  ====================================================
+
+Re-storing bytes a URL already served adds no version (only ``last_seen`` and,
+for a new observation time, a click observation move); new bytes add a version
+and make it current; earlier versions keep their sections, cells and checks.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from . import chinese
+from .schema import CHECK_STATUS_SQL, TABLE_NAMES, open_archive
+
+
+@dataclass
+class StoreResult:
+    report_id: int
+    version_id: int
+    status: str  # "new" (first version of a new report), "changed", "unchanged", "reverted"
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _as_bytes(raw: bytes | str | None) -> bytes:
+    if raw is None:
+        return b""
+    return raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+
+
+def _num(v: Any) -> Any:
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def _flat_rows(rows: dict, prefix: str = ""):
+    # rows are {row_key: {col_key: value}}; a nested {"denied": {"state_secret": {...}}}
+    # is read as the dotted row key "denied.state_secret"
+    for key, cols in rows.items():
+        if not isinstance(cols, dict):
+            continue
+        if cols and all(isinstance(v, dict) for v in cols.values()):
+            yield from _flat_rows(cols, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", cols
+
+
+def iter_cells(record: dict):
+    """(table_name, row_key, col_key, value, raw, derived) for every table cell of a record."""
+    raw_cells = record.get("raw_cells") or {}
+    derived = {tuple(d) for d in (record.get("derived_cells") or [])}
+    for table in TABLE_NAMES:
+        rows = record.get(table)
+        if not isinstance(rows, dict):
+            continue
+        raw_table = raw_cells.get(table) or {}
+        for row_key, cols in _flat_rows(rows):
+            if not isinstance(cols, dict):
+                continue
+            raw_row = raw_table.get(row_key) or dict(_flat_rows(raw_table)).get(row_key) or {}
+            for col_key, value in cols.items():
+                if isinstance(value, (dict, list)):
+                    continue
+                raw = raw_row.get(col_key) if isinstance(raw_row, dict) else None
+                yield (table, row_key, col_key, _num(value), raw,
+                       1 if (table, row_key, col_key) in derived else 0)
+
+
+def _stored_record(record: dict) -> str:
+    # sections' text lives in `sections`; keep the rest of the record as parsed
+    slim = dict(record)
+    if isinstance(slim.get("sections"), list):
+        slim["sections"] = [
+            {k: v for k, v in s.items() if k != "text"} for s in slim["sections"] if isinstance(s, dict)
+        ]
+    return json.dumps(slim, ensure_ascii=False, default=str)
+
+
+class Archive:
+    """An open archive file. Not thread-safe: one Archive per thread."""
+
+    def __init__(self, db: "str | Path | sqlite_utils.Database" = "archive.db"):
+        self.db = db if isinstance(db, sqlite_utils.Database) else open_archive(db)
+
+    # ---------------------------------------------------------------- crawl runs
+    def start_run(self, spider: str, started: str | None = None) -> int:
+        with self.db.atomic():
+            cur = self.db.execute(
+                "INSERT INTO crawl_runs(spider, started) VALUES (?, ?)", (spider, started or now_iso())
+            )
+        return cur.lastrowid
+
+    def finish_run(self, run_id: int, stats: dict | None = None, finished: str | None = None) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE crawl_runs SET finished = ?, stats = ? WHERE id = ?",
+                (finished or now_iso(), json.dumps(stats or {}, ensure_ascii=False, default=str), run_id),
+            )
+
+    # ---------------------------------------------------------------- agencies
+    def _agency_id(self, name: str | None, meta: dict) -> int | None:
+        if not name:
+            return None
+        ex = self.db.execute
+        code = meta.get("region_code")
+        row = ex(
+            "SELECT id, region_name, level, portal_url FROM agencies WHERE name = ? AND coalesce(region_code, '') = ?",
+            (name, code or ""),
+        ).fetchone()
+        if row is None and not code:
+            # a name seen before with a region: the same agency
+            row = ex(
+                "SELECT id, region_name, level, portal_url FROM agencies WHERE name = ? ORDER BY id LIMIT 1",
+                (name,),
+            ).fetchone()
+        fields = {k: meta.get(k) for k in ("region_name", "level", "portal_url")}
+        if row is None:
+            return ex(
+                "INSERT INTO agencies(name, region_code, region_name, level, portal_url) VALUES (?, ?, ?, ?, ?)",
+                (name, code, fields["region_name"], fields["level"], fields["portal_url"]),
+            ).lastrowid
+        agency_id, *current = row
+        # fill in what we did not know; never overwrite what we did
+        updates = {k: v for (k, v), old in zip(fields.items(), current) if v and not old}
+        if updates:
+            ex(
+                "UPDATE agencies SET " + ", ".join(f"{k} = ?" for k in updates) + " WHERE id = ?",
+                (*updates.values(), agency_id),
+            )
+        return agency_id
+
+    # ---------------------------------------------------------------- store
+    def store(self, record: dict, raw: bytes | str | None, meta: dict | None = None) -> StoreResult:
+        """Store one parsed report in one transaction. See the module docstring."""
+        meta = dict(meta or {})
+        url = meta.get("url") or record.get("url")
+        if not url:
+            raise ValueError("store(): meta['url'] (or record['url']) is required")
+        raw_bytes = _as_bytes(raw)
+        sha = hashlib.sha256(raw_bytes).hexdigest()
+        fetched_at = meta.get("fetched_at") or now_iso()
+        with self.db.atomic():
+            return self._store(record, raw_bytes, sha, url, fetched_at, meta)
+
+    def _store(self, record, raw_bytes, sha, url, fetched_at, meta) -> StoreResult:
+        ex = self.db.execute
+        agency_name = meta.get("agency") or record.get("agency")
+        agency_id = self._agency_id(agency_name, meta)
+        row = ex("SELECT id, version_id, first_seen, last_seen FROM reports WHERE url = ?", (url,)).fetchone()
+        if row is None:
+            report_id = ex(
+                "INSERT INTO reports(url, first_seen, last_seen) VALUES (?, ?, ?)",
+                (url, fetched_at, fetched_at),
+            ).lastrowid
+            current_version = None
+        else:
+            report_id, current_version, first_seen, last_seen = row
+            ex(
+                "UPDATE reports SET first_seen = min(coalesce(first_seen, ?), ?), "
+                "last_seen = max(coalesce(last_seen, ?), ?) WHERE id = ?",
+                (fetched_at, fetched_at, fetched_at, fetched_at, report_id),
+            )
+
+        existing = ex(
+            "SELECT id FROM versions WHERE report_id = ? AND sha256 = ?", (report_id, sha)
+        ).fetchone()
+        if existing:
+            version_id = existing[0]
+            ex(
+                "UPDATE versions SET last_fetched_at = max(coalesce(last_fetched_at, ?), ?) WHERE id = ?",
+                (fetched_at, fetched_at, version_id),
+            )
+            status = "unchanged" if version_id == current_version else "reverted"
+        else:
+            version_id = self._insert_version(report_id, record, raw_bytes, sha, fetched_at, meta)
+            status = "new" if current_version is None else "changed"
+
+        if status != "unchanged":
+            self._point_report_at(report_id, version_id, record, agency_id, agency_name, meta)
+        elif agency_id is not None:
+            # agency details may have arrived since (e.g. the crawler knows the region)
+            self._update_region(report_id, agency_id)
+
+        clicks = meta.get("clicks", record.get("clicks"))
+        if clicks is not None:
+            observed_at = meta.get("clicks_observed_at") or fetched_at
+            seen = ex(
+                "SELECT 1 FROM click_observations WHERE report_id = ? AND observed_at = ?",
+                (report_id, observed_at),
+            ).fetchone()
+            if not seen:
+                ex(
+                    "INSERT INTO click_observations(report_id, observed_at, clicks, source) VALUES (?, ?, ?, ?)",
+                    (report_id, observed_at, int(clicks), meta.get("clicks_source") or "page"),
+                )
+            latest = ex(
+                "SELECT clicks FROM click_observations WHERE report_id = ? ORDER BY observed_at DESC, id DESC LIMIT 1",
+                (report_id,),
+            ).fetchone()
+            ex("UPDATE reports SET clicks = ? WHERE id = ?", (latest[0], report_id))
+        return StoreResult(report_id, version_id, status)
+
+    def _insert_version(self, report_id, record, raw_bytes, sha, fetched_at, meta) -> int:
+        ex = self.db.execute
+        version_id = ex(
+            "INSERT INTO versions(report_id, sha256, fetched_at, last_fetched_at, http_status, final_url, "
+            "encoding, raw, raw_compression, raw_size, content_type, parser_version, record, warnings, attachments) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'zlib', ?, ?, ?, ?, ?, ?)",
+            (
+                report_id, sha, fetched_at, fetched_at, meta.get("http_status"),
+                meta.get("final_url"), meta.get("encoding") or record.get("encoding"),
+                zlib.compress(raw_bytes, 6), len(raw_bytes), meta.get("content_type"),
+                record.get("parser_version"), _stored_record(record),
+                json.dumps(record.get("warnings") or [], ensure_ascii=False),
+                json.dumps(record.get("attachments") or [], ensure_ascii=False),
+            ),
+        ).lastrowid
+        sections = [s for s in (record.get("sections") or []) if isinstance(s, dict)]
+        for s in sections:
+            sid = ex(
+                "INSERT INTO sections(report_id, version_id, number, heading, text) VALUES (?, ?, ?, ?, ?)",
+                (report_id, version_id, s.get("number"), s.get("heading"), s.get("text")),
+            ).lastrowid
+            ex(
+                "INSERT INTO sections_fts(rowid, heading, text) VALUES (?, ?, ?)",
+                (sid, chinese.index_tokens(s.get("heading")), chinese.index_tokens(s.get("text"))),
+            )
+        self.db.conn.executemany(
+            "INSERT INTO cells(report_id, version_id, table_name, row_key, col_key, value, raw, derived) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(report_id, version_id, *c) for c in iter_cells(record)],
+        )
+        self.db.conn.executemany(
+            "INSERT INTO checks(report_id, version_id, name, status, detail) VALUES (?, ?, ?, ?, ?)",
+            [
+                (report_id, version_id, c.get("name"), c.get("status"), c.get("detail"))
+                for c in (record.get("checks") or []) if isinstance(c, dict)
+            ],
+        )
+        return version_id
+
+    def _update_region(self, report_id: int, agency_id: int) -> None:
+        self.db.execute(
+            "UPDATE reports SET agency_id = ?, "
+            "region_code = (SELECT region_code FROM agencies WHERE id = ?), "
+            "region_name = (SELECT region_name FROM agencies WHERE id = ?), "
+            "level = (SELECT level FROM agencies WHERE id = ?) WHERE id = ?",
+            (agency_id, agency_id, agency_id, agency_id, report_id),
+        )
+
+    def _point_report_at(self, report_id, version_id, record, agency_id, agency_name, meta) -> None:
+        ex = self.db.execute
+        ex(
+            "UPDATE reports SET agency_id = ?, title = ?, kind = ?, report_year = ?, publish_date = ?, "
+            "publish_datetime = ?, source = ?, template = ?, version_id = ?, "
+            f"check_status = ({CHECK_STATUS_SQL.format(v='?')}) WHERE id = ?",
+            (
+                agency_id, record.get("title"), record.get("kind") or "report",
+                record.get("report_year"), record.get("publish_date"),
+                record.get("publish_datetime"), record.get("source"), record.get("template"),
+                version_id, version_id, report_id,
+            ),
+        )
+        if agency_id is not None:
+            self._update_region(report_id, agency_id)
+        ex("DELETE FROM reports_fts WHERE rowid = ?", (report_id,))
+        ex(
+            "INSERT INTO reports_fts(rowid, title, agency_name) VALUES (?, ?, ?)",
+            (report_id, chinese.index_tokens(record.get("title")), chinese.index_tokens(agency_name)),
+        )
+
+
+def store(record: dict, raw: bytes | str | None, meta: dict | None = None,
+          db: "str | Path | sqlite_utils.Database | Archive" = "archive.db") -> StoreResult:
+    """Store one parsed report; ``db`` is a path, a sqlite-utils Database or an Archive."""
+    archive = db if isinstance(db, Archive) else Archive(db)
+    return archive.store(record, raw, meta)
+
+
+def start_run(db, spider: str) -> int:
+    return (db if isinstance(db, Archive) else Archive(db)).start_run(spider)
+
+
+def finish_run(db, run_id: int, stats: dict | None = None) -> None:
+    (db if isinstance(db, Archive) else Archive(db)).finish_run(run_id, stats)

@@ -1,0 +1,238 @@
+"""A report as a stream of lines, whatever it came as.
+
+HTML pages, flattened text (one cell per line) and PDF layout text are all turned
+into the same shape: a list of :class:`Line`, each a list of cells. A paragraph is a
+line with one cell; a table row is a line with one cell per grid column (rowspan
+and colspan expanded); a line of text is split on spaces, keeping each
+piece's column so short rows of layout text can be realigned. Everything downstream
+(sections, tables, metadata) reads this stream, so it is written once here.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import lxml.etree as etree
+import lxml.html
+
+MAX_SPAN = 64          # a colspan/rowspan larger than this is treated as 1 (bombs)
+MAX_GRID_CELLS = 20000  # a data table larger than this is read as plain text
+
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote br center dd details dialog div dl dt fieldset figcaption "
+    "figure footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary "
+    "table tbody thead tfoot tr td th ul caption".split()
+)
+DROP_TAGS = ("script", "style", "noscript", "template", "select", "option", "button", "textarea",
+             "iframe", "object", "embed", "svg", "head", "title", "input")
+
+_WS = re.compile(r"\s+")
+_TOKEN = re.compile(r"\S+")
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
+PAGE_FOOTER = re.compile(
+    r"^\s*(?:[-－—–]\s*\d{1,3}\s*[-－—–]|第\s*\d{1,3}\s*页(?:\s*[/，,]?\s*共\s*\d{1,3}\s*页)?"
+    r"|\d{1,3}\s*/\s*\d{1,3}|[-－—–]\s*\d{1,3}|\d{1,3}\s*[-－—–])\s*$"
+)
+
+
+@dataclass(slots=True)
+class Cell:
+    text: str            # whitespace-collapsed text as printed
+    col: int = 0         # grid column (HTML) or character column (layout text)
+    origin: bool = True  # False for the copies a rowspan/colspan makes
+
+
+@dataclass(slots=True)
+class Line:
+    cells: list[Cell]
+    table: int | None = None   # index of the HTML table the row belongs to
+    element: object = None     # the lxml element the line came from (HTML only)
+
+    @property
+    def text(self) -> str:
+        return " ".join(c.text for c in self.cells if c.origin and c.text)
+
+
+@dataclass(slots=True)
+class Document:
+    lines: list[Line]
+    is_html: bool
+    root: object = None                 # lxml root (HTML only)
+    meta: dict[str, str] = field(default_factory=dict)   # <meta name=… content=…>
+    page_title: str | None = None       # <title>
+    links: list[tuple[str, str]] = field(default_factory=list)  # (href, text) in the body
+    blank_cells: bool = False           # whether a NBSP-only line was kept as a blank cell
+
+
+def squash(text: str) -> str:
+    """Collapse whitespace; drop the spaces layout puts between CJK characters."""
+    text = _WS.sub(" ", text.replace("\u3000", " ").replace("\xa0", " ")).strip()
+    return _CJK_GAP.sub("", text)
+
+
+def tight(text: str) -> str:
+    """All whitespace removed: the form labels are matched in."""
+    return _WS.sub("", text.replace("\u3000", "").replace("\xa0", ""))
+
+
+# ---------------------------------------------------------------------------- text
+
+def from_text(text: str) -> Document:
+    """Flattened or layout text: a line per input line, a cell per space-separated piece.
+
+    A line holding only non-breaking or ideographic spaces is a blank table cell in
+    flattened text (the seed has one); a truly empty line only separates cells.
+    """
+    lines: list[Line] = []
+    blank_cells = False
+    for raw in text.splitlines():
+        if not raw.strip():
+            if raw and ("\xa0" in raw or "\u3000" in raw):
+                lines.append(Line([Cell("", 0)]))
+                blank_cells = True
+            continue
+        if PAGE_FOOTER.match(raw):
+            continue
+        flat = raw.replace("\xa0", " ").replace("\u3000", " ")
+        lines.append(Line([Cell(m.group(0), m.start()) for m in _TOKEN.finditer(flat)]))
+    return Document(lines=lines, is_html=False, blank_cells=blank_cells)
+
+
+# ---------------------------------------------------------------------------- HTML
+
+def parse_html(text: str) -> object:
+    """lxml root for any markup, however broken; None when there is nothing to parse."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    try:
+        parser = lxml.html.HTMLParser(remove_comments=True, huge_tree=True)
+        root = lxml.html.document_fromstring(text, parser=parser)
+    except (etree.ParserError, ValueError):
+        return None
+    return root
+
+
+def from_html(text: str) -> Document:
+    root = parse_html(text)
+    if root is None:
+        return Document(lines=[], is_html=True)
+    meta = {}
+    for m in root.iterfind(".//meta"):
+        name = (m.get("name") or m.get("property") or "").strip()
+        if name and m.get("content") is not None:
+            meta.setdefault(name.lower(), m.get("content").strip())
+    title_el = root.find(".//title")
+    page_title = squash(title_el.text_content()) if title_el is not None else None
+    etree.strip_elements(root, *DROP_TAGS, with_tail=False)
+    body = root.find("body")
+    if body is None:
+        body = root
+    lines = _walk(body)
+    return Document(lines=lines, is_html=True, root=root, meta=meta, page_title=page_title)
+
+
+def _is_data_table(table) -> bool:
+    return table.find(".//table") is None
+
+
+def _walk(body) -> list[Line]:
+    """Blocks and table rows in document order (iterative: deep nesting is fine)."""
+    lines: list[Line] = []
+    buf: list[str] = []
+    buf_el = [None]
+    table_no = 0
+
+    def flush():
+        if buf:
+            text = squash("".join(buf))
+            if text:
+                lines.append(Line([Cell(text)], element=buf_el[0]))
+            buf.clear()
+        buf_el[0] = None
+
+    walker = etree.iterwalk(body, events=("start", "end"))
+    for event, el in walker:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if event == "start":
+            if tag == "table" and _is_data_table(el):
+                flush()
+                rows = _grid(el, table_no)
+                if rows is None:
+                    # too big to be a statistics table: read it as text
+                    text = squash(el.text_content())
+                    if text:
+                        lines.append(Line([Cell(text)], element=el))
+                else:
+                    lines.extend(rows)
+                table_no += 1
+                walker.skip_subtree()
+                # the table's tail is handled on its "end" event
+                continue
+            if tag in BLOCK_TAGS:
+                flush()
+            if el.text and tag:
+                if buf_el[0] is None:
+                    buf_el[0] = el
+                buf.append(el.text)
+        else:
+            if tag in BLOCK_TAGS:
+                flush()
+            if el.tail and el is not body:
+                if buf_el[0] is None:
+                    buf_el[0] = el.getparent()
+                buf.append(el.tail)
+    flush()
+    return lines
+
+
+def _grid(table, table_no: int) -> list[Line] | None:
+    """Rows of a data table with rowspan/colspan expanded into a grid."""
+    rows = [tr for tr in table.iter("tr")]
+    pending: dict[tuple[int, int], Cell] = {}   # (row, col) -> copy from a rowspan
+    out: list[Line] = []
+    total = 0
+    for r, tr in enumerate(rows):
+        cells: list[Cell] = []
+        col = 0
+
+        def take_pending():
+            nonlocal col
+            while (r, col) in pending:
+                cells.append(pending.pop((r, col)))
+                col += 1
+
+        for td in tr:
+            if not isinstance(td.tag, str) or td.tag not in ("td", "th"):
+                continue
+            take_pending()
+            text = squash(td.text_content())
+            rs = _span(td.get("rowspan"))
+            cs = _span(td.get("colspan"))
+            for dc in range(cs):
+                cell = Cell(text, col + dc, origin=(dc == 0))
+                cells.append(cell)
+                for dr in range(1, rs):
+                    pending[(r + dr, col + dc)] = Cell(text, col + dc, origin=False)
+            col += cs
+            total += cs * rs
+            if total > MAX_GRID_CELLS:
+                return None
+        take_pending()
+        if cells:
+            out.append(Line(cells, table=table_no, element=tr))
+    return out
+
+
+def _span(value: str | None) -> int:
+    try:
+        n = int(str(value).strip())
+    except (TypeError, ValueError):
+        return 1
+    return n if 1 <= n <= MAX_SPAN else 1
+
+
+def looks_like_html(text: str) -> bool:
+    head = text[:4096].lstrip().lower()
+    if head.startswith(("<!doctype", "<html", "<?xml", "<!--", "<head", "<body", "<meta")):
+        return True
+    return bool(re.search(r"<(?:html|body|div|p|table|span|meta|br)\b", head))

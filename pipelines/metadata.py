@@ -1,0 +1,205 @@
+"""Title, agency, report year, publish date, source and click count.
+
+Read from the page furniture (the metadata line in its many spellings, the
+government-website meta tags, xxgk metadata tables) and from the title. Common
+date formats are read by regular expressions; ``dateparser`` takes the long tail.
+A page's *rendered* date ("2024年05月19日 星期日") is never the publish date.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from .document import squash, tight
+from .values import fold
+
+_YEAR = r"(?:19[89]\d|20[0-4]\d)"
+REPORT_WORDS = re.compile(r"年度报告|年报|工作报告|公开报告|年度工作报告|报告")
+DISCLOSURE_WORDS = re.compile(r"信息公开|政务公开|政府信息|政务信息")
+# titles of pages that are about a report rather than the report itself
+NOT_REPORT_ALWAYS = re.compile(r"解读|图解|图片版|一图|图文|答记者问|新闻发布|视频|动漫|H5")
+NOT_REPORT_UNLESS_TABLES = re.compile(
+    r"通知|编制|报送|做好|总结|指南|报表|决算|预算|提案|议案|目录|征求|工作要点|实施方案|考核|测评|评估|说明")
+
+# label -> priority (lower wins) for the publish date
+_DATE_LABELS = [
+    ("发布时间", 0), ("发布日期", 0), ("发文日期", 2), ("发表时间", 1), ("公开日期", 1),
+    ("日期", 3), ("时间", 4), ("更新时间", 5), ("生成日期", 6), ("成文日期", 7), ("印发日期", 8),
+]
+_DATE_LABEL_RE = re.compile(
+    r"(?P<label>发布时间|发布日期|发文日期|发表时间|公开日期|更新时间|生成日期|成文日期|印发日期|日期|时间)"
+    r"\s*[:：]\s*(?:<[^>]*>)?\s*(?P<value>[^\n]{0,40})")
+_DATE_RE = re.compile(
+    r"(?P<y>" + _YEAR + r")\s*(?:[-/.年])\s*(?P<m>\d{1,2})\s*(?:[-/.月])\s*(?P<d>\d{1,2})\s*日?"
+    r"(?:\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?)?")
+_BRACKET_DATE = re.compile(r"[\[［【]\s*(" + _YEAR + r"-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)\s*[\]］】]")
+_WEEKDAY_AFTER = re.compile(r"^\s*(?:星期|周)[一二三四五六日天]")
+
+_SOURCE_RE = re.compile(
+    r"(?:信息来源|文章来源|内容来源|稿件来源|来源|发布机构|发布单位)\s*[:：]\s*"
+    r"(?P<value>[^\s|｜【】\[\]]{0,40}?)"
+    r"(?=\s|$|[|｜【】\[\]]|(?:作者|编辑|责任编辑|点击|浏览|阅读|发布|日期|时间|字号|字体|访问|分享|打印|来源))")
+_CLICKS_RE = re.compile(
+    r"(?:点击数|点击量|点击次数|点击率|点击|浏览次数|浏览量|浏览|阅读次数|阅读数|阅读量|阅读|访问量|访问次数|查看次数|人气)"
+    r"\s*[:：]?\s*(?P<n>\d{1,3}(?:[,，]\d{3})+|\d+)\s*(?:次|人次)?")
+
+
+def clean_title(text: str) -> str:
+    """Whitespace collapsed (as printed otherwise), furniture punctuation stripped."""
+    text = re.sub(r"\s+", " ", text.replace("\u3000", " ").replace("\xa0", " "))
+    return text.strip(" -—_|·:：")
+
+
+def is_report_title(title: str) -> bool:
+    t = tight(title)
+    return bool(REPORT_WORDS.search(t) and (DISCLOSURE_WORDS.search(t) or re.search(r"年度?报告|年报", t)))
+
+
+def classify(title: str | None) -> str:
+    """What the title says the page is.
+
+    ``report``; ``not_report`` (解读, 图解, 图片版 …); ``maybe_not_report`` (a notice
+    about compiling reports, a summary, a website report form…: a report only if
+    the page carries the standard tables); ``unknown`` when the title says nothing.
+    """
+    if not title:
+        return "unknown"
+    t = tight(title)
+    if NOT_REPORT_ALWAYS.search(t):
+        return "not_report"
+    if NOT_REPORT_UNLESS_TABLES.search(t):
+        return "maybe_not_report"
+    return "report" if is_report_title(t) else "unknown"
+
+
+def pick_title(candidates: list[str]) -> str | None:
+    """The first candidate that reads like a report title, else the first one."""
+    cleaned = [clean_title(c) for c in candidates if c and clean_title(c)]
+    for c in cleaned:
+        if is_report_title(c) and re.search(_YEAR, c) and len(c) <= 80:
+            return c
+    for c in cleaned:
+        if is_report_title(c) and len(c) <= 80:
+            return c
+    return cleaned[0] if cleaned else None
+
+
+def split_page_title(page_title: str) -> list[str]:
+    """'XX年度报告_XX县人民政府' -> the parts, the likeliest report title first."""
+    parts = [p.strip() for p in re.split(r"\s*(?:[_|｜]|--|——| - )\s*", page_title) if p.strip()]
+    parts.sort(key=lambda p: not is_report_title(p))
+    return parts
+
+
+def agency_from_title(title: str) -> str | None:
+    """The text before the report year: 托里县政务服务中心2023年… -> 托里县政务服务中心."""
+    t = fold(title)
+    m = re.search(r"[(（]?" + _YEAR + r"\s*年?", t)
+    if not m:
+        m = re.search(r"关于|政府信息公开|政务公开|信息公开", t)
+        if not m:
+            return None
+    head = t[:m.start()]
+    head = re.sub(r"\s+", "", head)
+    head = re.sub(r"关于$", "", head).strip(":：,，、—-_|")
+    return head or None
+
+
+def report_year_from_title(title: str) -> int | None:
+    m = re.search(r"(" + _YEAR + r")\s*年?度?", fold(title))
+    return int(m.group(1)) if m else None
+
+
+def report_year_from_text(text: str) -> int | None:
+    """The statistics period the report states (统计期限自2023年1月1日起…)."""
+    m = re.search(r"(" + _YEAR + r")\s*年\s*1\s*月\s*1\s*日\s*(?:起)?\s*至\s*(" + _YEAR + r")\s*年\s*12\s*月\s*31\s*日",
+                  fold(text))
+    if m:
+        return int(m.group(1))
+    m = re.search(r"(" + _YEAR + r")\s*年度?(?:政府信息公开|政务公开|信息公开)", fold(text))
+    return int(m.group(1)) if m else None
+
+
+def _parse_date(value: str):
+    """(date, datetime or None) from a captured metadata value, or None."""
+    v = fold(value)
+    m = _DATE_RE.search(v)
+    if m:
+        if _WEEKDAY_AFTER.match(v[m.end():]) and not m.group("H"):
+            return None
+        try:
+            d = date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+        except ValueError:
+            return None
+        dt = None
+        if m.group("H"):
+            try:
+                dt = datetime(d.year, d.month, d.day, int(m.group("H")), int(m.group("M")), int(m.group("S") or 0))
+            except ValueError:
+                dt = None
+        return d, dt
+    if not re.search(r"\d|[〇一二三四五六七八九十]{2,}年", v):
+        return None
+    return _dateparser(v)
+
+
+def _dateparser(value: str):
+    """The long tail: '2024年1月29日下午5时', 'Jan 29, 2024'… via dateparser."""
+    value = value.strip()[:40]
+    try:
+        import dateparser  # imported lazily: it is slow to import and rarely needed
+        parsed = dateparser.parse(value, languages=["zh", "en"],
+                                  settings={"PREFER_DAY_OF_MONTH": "first", "REQUIRE_PARTS": ["year", "month", "day"],
+                                            "RETURN_AS_TIMEZONE_AWARE": False})
+    except Exception:  # dateparser raises assorted errors on odd input
+        return None
+    if parsed is None or not (1990 <= parsed.year <= 2049):
+        return None
+    has_time = bool(re.search(r"\d{1,2}\s*[:：时]\s*\d{1,2}", value))
+    return parsed.date(), (parsed.replace(microsecond=0) if has_time else None)
+
+
+def find_publish_date(furniture: str, meta: dict[str, str]):
+    """(date, datetime|None, how) from labelled metadata, meta tags, or a bracketed date."""
+    best = None
+    for m in _DATE_LABEL_RE.finditer(furniture):
+        label = m.group("label")
+        prio = dict(_DATE_LABELS).get(label, 9)
+        got = _parse_date(m.group("value"))
+        if got and (best is None or prio < best[0]):
+            best = (prio, got, label)
+            if prio == 0:
+                break
+    if best:
+        return best[1][0], best[1][1], best[2]
+    for name in ("pubdate", "publishdate", "maketime", "firstpublishedtime", "createdate", "article:published_time"):
+        if meta.get(name):
+            got = _parse_date(meta[name])
+            if got:
+                return got[0], got[1], f"meta {name}"
+    m = _BRACKET_DATE.search(furniture)
+    if m:
+        got = _parse_date(m.group(1))
+        if got:
+            return got[0], got[1], "bracketed date"
+    return None, None, None
+
+
+def find_source(furniture: str, meta: dict[str, str]) -> str | None:
+    for m in _SOURCE_RE.finditer(furniture):
+        value = m.group("value").strip(" ：:")
+        if value:
+            return value
+    value = meta.get("contentsource")
+    return value.strip() if value else None
+
+
+def find_clicks(furniture: str) -> int | None:
+    m = _CLICKS_RE.search(furniture)
+    if not m:
+        return None
+    return int(re.sub(r"[,，]", "", m.group("n")))
+
+
+def iso_datetime(dt: datetime | None) -> str | None:
+    return dt.isoformat() + "+08:00" if dt else None

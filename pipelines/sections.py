@@ -1,0 +1,102 @@
+"""The numbered sections (一、总体情况 … 六、其他需要报告的事项).
+
+A heading is a line that starts with a Chinese numeral and 、 (or . ，), outside a
+table, whose number continues the sequence. Table 3's own row labels (一、本年新收…
+四、结转下年度继续办理) look like headings and are told apart by their words and by
+the numbers that follow them on the line.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .document import Line, tight
+from .values import parse_value
+
+NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_HEADING = re.compile(r"^\s*(?:第)?([一二三四五六七八九十]{1,2})(?:部分)?\s*[、.．,，]\s*(.*)$")
+_NOT_HEADING = re.compile(r"^(?:本年新收|本年度?新收|上年结转|上一年度?结转|本年度?办理结果|结转下|办理结果)")
+# what the 2019/2021 template calls each section: used to prefer the real heading
+CANONICAL = {
+    1: re.compile(r"总体情况|概述|概况"),
+    2: re.compile(r"主动公开"),
+    3: re.compile(r"申请"),
+    4: re.compile(r"复议|诉讼"),
+    5: re.compile(r"问题|改进|不足"),
+    6: re.compile(r"其他|事项"),
+}
+_HEADING_END = re.compile(r"[。：:；;]|\s")
+
+
+@dataclass
+class Section:
+    number: int
+    heading: str
+    line: int          # index of the heading line in the stream
+    rest: str = ""     # text after the heading on its own line
+    text: str = ""
+
+    def as_dict(self) -> dict:
+        return {"number": self.number, "heading": self.heading, "text": self.text}
+
+
+def _numeral(s: str) -> int | None:
+    if s in NUMERALS:
+        return NUMERALS[s]
+    if len(s) == 2 and s[0] == "十" and s[1] in NUMERALS:
+        return 10 + NUMERALS[s[1]]
+    return None
+
+
+def _candidate(line: Line) -> tuple[int, str, str] | None:
+    if line.table is not None and len({c.text for c in line.cells}) > 1:
+        return None
+    text = line.text
+    m = _HEADING.match(text)
+    if not m:
+        return None
+    n = _numeral(m.group(1))
+    body = m.group(2).strip()
+    if n is None or not body:
+        return None
+    compact = tight(body)
+    if _NOT_HEADING.match(compact):
+        return None
+    # a table row: the label followed by several numbers on the same line
+    if sum(1 for c in line.cells[1:] if parse_value(c.text) is not None) >= 3:
+        return None
+    cut = _HEADING_END.search(body)
+    heading = body[:cut.start()] if cut else body
+    rest = body[cut.start():].lstrip("。：:；; ") if cut else ""
+    heading = heading.strip(" ，,")
+    if len(heading) > 40 or not heading:
+        return None
+    return n, heading, rest
+
+
+def find_sections(lines: list[Line]) -> list[Section]:
+    """Top-level sections in order, each with its text up to the next heading."""
+    found: list[Section] = []
+    expected = 1
+    for i, line in enumerate(lines):
+        cand = _candidate(line)
+        if cand is None:
+            continue
+        n, heading, rest = cand
+        if n == expected or (found and n > expected and CANONICAL.get(n, re.compile("$^")).search(heading)):
+            found.append(Section(n, heading, i, rest))
+            expected = n + 1
+        elif n == 1 and not found:
+            found.append(Section(n, heading, i, rest))
+            expected = 2
+    fill_text(found, lines, len(lines))
+    return found
+
+
+def fill_text(sections: list[Section], lines: list[Line], end: int) -> None:
+    """Each section's text: its lines up to the next heading, the last up to ``end``."""
+    for s, nxt in zip(sections, sections[1:] + [None]):
+        stop = nxt.line if nxt else max(end, s.line + 1)
+        parts = [s.rest] if s.rest else []
+        parts.extend(lines[j].text for j in range(s.line + 1, stop))
+        s.text = "\n".join(p for p in parts if p)

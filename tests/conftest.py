@@ -1,0 +1,63 @@
+"""Shared fixtures (keep minimal and additive)."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+ARTIFACTS = REPO / "artifacts"  # gitignored; CI keeps it as the test artifacts folder
+
+
+def _seed_sections(record: dict, text: str) -> list[dict]:
+    """Attach to the seed record's section headings the text between them in the .txt."""
+    sections = record.get("sections") or []
+    marks = []
+    for s in sections:
+        m = re.search(r"^[一二三四五六]、\s*" + re.escape(s["heading"]), text, re.M)
+        marks.append(m.start() if m else None)
+    out = []
+    for i, s in enumerate(sections):
+        start = marks[i]
+        end = next((m for m in marks[i + 1:] if m is not None), len(text))
+        body = text[start:end].split("\n", 1)[-1].strip() if start is not None else ""
+        out.append({**s, "text": body})
+    return out
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"shared/ not found at {SHARED}")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def seed_record(shared_dir) -> dict:
+    """The hand-checked seed record, with section text cut from the seed .txt."""
+    rec = json.loads((shared_dir / "seed/tuoli-2023-report.expected.json").read_text("utf-8"))
+    txt = (shared_dir / "seed/tuoli-2023-report.txt").read_text("utf-8")
+    rec["sections"] = _seed_sections(rec, txt)
+    rec.setdefault("kind", "report")
+    return rec
+
+
+@pytest.fixture(scope="session")
+def labelled_records(shared_dir) -> list[tuple[Path, dict]]:
+    """(path of the .txt, hand-checked record) for corpus/labelled/*.expected.json."""
+    out = []
+    for p in sorted((shared_dir / "corpus/labelled").glob("*.expected.json")):
+        rec = json.loads(p.read_text("utf-8"))
+        rec.setdefault("kind", "report")
+        txt = p.with_name(p.name.replace(".expected.json", ".txt"))
+        out.append((txt, rec))
+    return out
+
+
+@pytest.fixture()
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,101 @@
+"""Opening an archive written by an older schema migrates it without losing anything."""
+from __future__ import annotations
+
+import zlib
+
+from db import schema
+from db.chinese import fts_query
+from db.store import Archive
+
+OLD_ROWS = [
+    "INSERT INTO agencies(id, name, region_code, region_name, level) VALUES (1, '托里县人民政府', '654224', '托里县', 'government')",
+    "INSERT INTO reports(id, url, agency_id, title, kind, report_year, publish_date, template, clicks, first_seen, last_seen) "
+    "VALUES (1, 'http://x/1', 1, '托里县人民政府2022年政府信息公开工作年度报告', 'report', 2022, '2023-04-15', '2021', 12, '2023-05-01', '2023-05-01')",
+    "INSERT INTO versions(id, report_id, sha256, fetched_at, http_status, raw, raw_compression, parser_version) "
+    "VALUES (1, 1, 'aa', '2023-05-01', 200, ?, 'zlib', '0.1')",
+    "UPDATE reports SET version_id = 1 WHERE id = 1",
+    "INSERT INTO sections(report_id, version_id, number, heading, text) VALUES "
+    "(1, 1, 4, '政府信息公开行政复议、行政诉讼情况', '本年度无行政复议和行政诉讼。政务服务大厅依申请公开')",
+    "INSERT INTO cells(report_id, version_id, table_name, row_key, col_key, value, raw, derived) VALUES "
+    "(1, 1, 'applications', 'new_received', 'total', 7, '7', 0), "
+    "(1, 1, 'applications', 'carried_over', 'total', 0, '', 0), "
+    "(1, 1, 'applications', 'total_handled', 'total', 6, '6', 0), "
+    "(1, 1, 'applications', 'carried_forward', 'total', 0, '0', 0)",
+    "INSERT INTO checks(report_id, version_id, name, status, detail) VALUES (1, 1, 'applications_balance', 'fail', '7+0 != 6+0')",
+    "INSERT INTO click_observations(report_id, observed_at, clicks, source) VALUES (1, '2023-05-01', 12, 'page')",
+    "INSERT INTO crawl_runs(spider, started, finished, stats) VALUES ('portals', '2023-05-01', '2023-05-01', '{}')",
+]
+OLD_TABLES = ["agencies", "reports", "versions", "sections", "cells", "checks", "click_observations", "crawl_runs"]
+
+
+def _make_v1(path):
+    db = schema.open_archive(path, target=1)
+    assert schema.schema_version(db) == 1
+    assert "reports_fts" not in db.table_names()
+    with db.atomic():
+        for sql in OLD_ROWS:
+            db.execute(sql, (zlib.compress(b"<html>old</html>"),) if "?" in sql else ())
+    snapshot = {t: [tuple(r) for r in db.execute(f"SELECT * FROM {t} ORDER BY rowid")] for t in OLD_TABLES}
+    columns = {t: list(db[t].columns_dict) for t in OLD_TABLES}
+    db.close()
+    return snapshot, columns
+
+
+def test_migrates_v1_archive_without_loss(tmp_path):
+    path = tmp_path / "old.db"
+    snapshot, columns = _make_v1(path)
+    db = schema.open_archive(path)
+    assert schema.schema_version(db) == schema.SCHEMA_VERSION
+    applied = [r[0] for r in db.execute("SELECT version FROM schema_migrations ORDER BY version")]
+    assert applied == list(range(1, schema.SCHEMA_VERSION + 1))
+    # every old row, every old column, unchanged
+    for t in OLD_TABLES:
+        cols = ", ".join(columns[t])
+        assert [tuple(r) for r in db.execute(f"SELECT {cols} FROM {t} ORDER BY rowid")] == snapshot[t], t
+    assert zlib.decompress(db.execute("SELECT raw FROM versions").fetchone()[0]) == b"<html>old</html>"
+    # the new features work on the old data: search, facet columns, views
+    for q in ("复议", "复", "依申请公开", "政务服务大厅"):
+        hits = db.execute("SELECT rowid FROM sections_fts WHERE sections_fts MATCH ?", (fts_query(q),)).fetchall()
+        assert hits == [(1,)], q
+    assert db.execute("SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?", (fts_query("托里"),)).fetchall() == [(1,)]
+    assert db.execute("SELECT region_name, level, check_status FROM reports").fetchone() == ("托里县", "government", "fail")
+    assert db.execute("SELECT new_received__total, total_handled__total FROM applications_wide").fetchone() == (7, 6)
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()
+    # reopening a current archive changes nothing; storing into it works
+    db = schema.open_archive(path)
+    assert db["schema_migrations"].count == schema.SCHEMA_VERSION
+    r = Archive(db).store({"title": "新报告", "agency": "托里县人民政府", "report_year": 2023}, b"new", {"url": "http://x/2"})
+    assert r.status == "new"
+    assert db.execute("SELECT count(*) FROM agencies").fetchone()[0] == 1
+
+
+def test_partial_upgrade_from_v2(tmp_path):
+    path = tmp_path / "v2.db"
+    _make_v1(path)
+    db = schema.open_archive(path, target=2)
+    assert schema.schema_version(db) == 2 and "check_status" not in db["reports"].columns_dict
+    db.close()
+    db = schema.open_archive(path)
+    assert schema.schema_version(db) == schema.SCHEMA_VERSION
+    assert db.execute("SELECT check_status FROM reports").fetchone() == ("fail",)
+
+
+def test_failed_migration_leaves_old_state(tmp_path, monkeypatch):
+    path = tmp_path / "bad.db"
+    snapshot, _ = _make_v1(path)
+
+    def broken(db):
+        db.execute("CREATE TABLE half_done(x)")
+        raise RuntimeError("boom")
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1] + [("broken", broken)])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    try:
+        schema.open_archive(path)
+    except RuntimeError:
+        pass
+    db = schema.connect(path)
+    assert schema.schema_version(db) == 1
+    assert "half_done" not in db.table_names()
+    assert [tuple(r) for r in db.execute("SELECT * FROM reports")] == snapshot["reports"]
