@@ -60,11 +60,6 @@ ACTIVE_CELLS = [
 ]
 TABLE_NAMES = ("active_disclosure", "applications", "reviews_litigation")
 
-FTS_TABLES = {
-    # fts table: (source table, source columns)
-    "reports_fts": ("reports", ("title", "agency_name")),
-    "sections_fts": ("sections", ("heading", "text")),
-}
 
 
 def wide_column(row_key: str, col_key: str) -> str:
@@ -149,9 +144,15 @@ def _m001_base(db: sqlite_utils.Database) -> None:
 
 
 def _m002_chinese_fts(db: sqlite_utils.Database) -> None:
-    """Chinese search: contentless FTS5 over bigram token streams (see db/chinese.py)."""
+    """Chinese search: contentless FTS5 over bigram token streams (see db/chinese.py).
+
+    versions_fts has one row per version (rowid = versions.id): its title, agency and the
+    text of all its sections. Datasette searches ``reports`` through it with
+    ``fts_pk = version_id``, so only current versions match, and nothing is ever deleted
+    from either index (old versions stay searchable in sections).
+    """
     db.execute(
-        "CREATE VIRTUAL TABLE reports_fts USING fts5(title, agency_name, prefix='1')"
+        "CREATE VIRTUAL TABLE versions_fts USING fts5(title, agency_name, text, content='', prefix='1')"
     )
     db.execute(
         "CREATE VIRTUAL TABLE sections_fts USING fts5(heading, text, content='', prefix='1')"
@@ -222,20 +223,40 @@ def create_views(db: sqlite_utils.Database) -> None:
 
 
 # ------------------------------------------------------------------ FTS upkeep
+def index_version(conn, version_id: int) -> None:
+    """Add one version (title, agency, all section text) to versions_fts.
+
+    The title and agency are the report's at the time of the call: call it when the
+    version is stored, after the report row has been pointed at it."""
+    row = conn.execute(
+        "SELECT coalesce(json_extract(v.record, '$.title'), r.title), "
+        "coalesce(a.name, json_extract(v.record, '$.agency')) "
+        "FROM versions v JOIN reports r ON r.id = v.report_id "
+        "LEFT JOIN agencies a ON a.id = r.agency_id WHERE v.id = ?",
+        (version_id,),
+    ).fetchone()
+    title, agency = row if row else (None, None)
+    text = "\n".join(
+        t for (t,) in conn.execute(
+            "SELECT coalesce(heading, '') || '\n' || coalesce(text, '') FROM sections "
+            "WHERE version_id = ? ORDER BY number, id",
+            (version_id,),
+        )
+    )
+    conn.execute(
+        "INSERT INTO versions_fts(rowid, title, agency_name, text) VALUES (?, ?, ?, ?)",
+        (version_id, chinese.index_tokens(title), chinese.index_tokens(agency),
+         chinese.index_tokens(text)),
+    )
+
+
 def rebuild_fts(db: sqlite_utils.Database) -> None:
     """(Re)build both FTS indexes from their source tables."""
     conn = db.conn
-    conn.execute("DELETE FROM reports_fts")
+    conn.execute("INSERT INTO versions_fts(versions_fts) VALUES('delete-all')")
     conn.execute("INSERT INTO sections_fts(sections_fts) VALUES('delete-all')")
-    conn.executemany(
-        "INSERT INTO reports_fts(rowid, title, agency_name) VALUES (?, ?, ?)",
-        (
-            (rid, chinese.index_tokens(title), chinese.index_tokens(agency))
-            for rid, title, agency in conn.execute(
-                "SELECT r.id, r.title, a.name FROM reports r LEFT JOIN agencies a ON a.id = r.agency_id"
-            ).fetchall()
-        ),
-    )
+    for (vid,) in conn.execute("SELECT id FROM versions").fetchall():
+        index_version(conn, vid)
     conn.executemany(
         "INSERT INTO sections_fts(rowid, heading, text) VALUES (?, ?, ?)",
         (

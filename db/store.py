@@ -54,7 +54,7 @@ from typing import Any
 import sqlite_utils
 
 from . import chinese
-from .schema import CHECK_STATUS_SQL, TABLE_NAMES, open_archive
+from .schema import CHECK_STATUS_SQL, TABLE_NAMES, index_version, open_archive
 
 
 @dataclass
@@ -223,10 +223,12 @@ class Archive:
         else:
             version_id = self._insert_version(report_id, record, raw_bytes, sha, fetched_at, meta)
             status = "new" if current_version is None else "changed"
-
-        if status != "unchanged":
             self._point_report_at(report_id, version_id, record, agency_id, agency_name, meta)
-        elif agency_id is not None:
+            index_version(self.db.conn, version_id)
+
+        if status == "reverted":
+            self._point_report_at(report_id, version_id, record, agency_id, agency_name, meta)
+        elif status == "unchanged" and agency_id is not None:
             # agency details may have arrived since (e.g. the crawler knows the region)
             self._update_region(report_id, agency_id)
 
@@ -312,11 +314,6 @@ class Archive:
         )
         if agency_id is not None:
             self._update_region(report_id, agency_id)
-        ex("DELETE FROM reports_fts WHERE rowid = ?", (report_id,))
-        ex(
-            "INSERT INTO reports_fts(rowid, title, agency_name) VALUES (?, ?, ?)",
-            (report_id, chinese.index_tokens(record.get("title")), chinese.index_tokens(agency_name)),
-        )
 
 
 def store(record: dict, raw: bytes | str | None, meta: dict | None = None,

@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 
 import lxml.etree as etree
-import lxml.html
 
 MAX_SPAN = 64          # a colspan/rowspan larger than this is treated as 1 (bombs)
 MAX_GRID_CELLS = 20000  # a data table larger than this is read as plain text
@@ -42,15 +41,25 @@ class Cell:
     origin: bool = True  # False for the copies a rowspan/colspan makes
 
 
-@dataclass(slots=True)
 class Line:
-    cells: list[Cell]
-    table: int | None = None   # index of the HTML table the row belongs to
-    element: object = None     # the lxml element the line came from (HTML only)
+    """One paragraph, table row or text line: its cells, and where it came from."""
+
+    __slots__ = ("cells", "table", "element", "_text")
+
+    def __init__(self, cells: list[Cell], table: int | None = None, element: object = None):
+        self.cells = cells
+        self.table = table        # index of the HTML table the row belongs to
+        self.element = element    # the lxml element the line came from (HTML only)
+        self._text = None
 
     @property
     def text(self) -> str:
-        return " ".join(c.text for c in self.cells if c.origin and c.text)
+        if self._text is None:
+            self._text = " ".join(c.text for c in self.cells if c.origin and c.text)
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"Line({self.text!r}, table={self.table})"
 
 
 @dataclass(slots=True)
@@ -66,8 +75,8 @@ class Document:
 
 def squash(text: str) -> str:
     """Collapse whitespace; drop the spaces layout puts between CJK characters."""
-    text = _WS.sub(" ", text.replace("\u3000", " ").replace("\xa0", " ")).strip()
-    return _CJK_GAP.sub("", text)
+    text = _WS.sub(" ", text).strip()
+    return _CJK_GAP.sub("", text) if " " in text else text
 
 
 def tight(text: str) -> str:
@@ -100,14 +109,21 @@ def from_text(text: str) -> Document:
 
 # ---------------------------------------------------------------------------- HTML
 
+# plain lxml elements (no HtmlElement class lookup): the walk below is the hot path
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
+
+
+def text_of(el) -> str:
+    return "".join(el.itertext())
+
+
 def parse_html(text: str) -> object:
     """lxml root for any markup, however broken; None when there is nothing to parse."""
     if "\x00" in text:
         text = text.replace("\x00", "")
     try:
-        parser = lxml.html.HTMLParser(remove_comments=True, huge_tree=True)
-        root = lxml.html.document_fromstring(text, parser=parser)
-    except (etree.ParserError, ValueError):
+        root = etree.fromstring(text, _PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
     return root
 
@@ -122,7 +138,7 @@ def from_html(text: str) -> Document:
         if name and m.get("content") is not None:
             meta.setdefault(name.lower(), m.get("content").strip())
     title_el = root.find(".//title")
-    page_title = squash(title_el.text_content()) if title_el is not None else None
+    page_title = squash(text_of(title_el)) if title_el is not None else None
     etree.strip_elements(root, *DROP_TAGS, with_tail=False)
     body = root.find("body")
     if body is None:
@@ -152,14 +168,14 @@ def _walk(body) -> list[Line]:
 
     walker = etree.iterwalk(body, events=("start", "end"))
     for event, el in walker:
-        tag = el.tag if isinstance(el.tag, str) else ""
+        tag = el.tag
         if event == "start":
             if tag == "table" and _is_data_table(el):
                 flush()
                 rows = _grid(el, table_no)
                 if rows is None:
                     # too big to be a statistics table: read it as text
-                    text = squash(el.text_content())
+                    text = squash(text_of(el))
                     if text:
                         lines.append(Line([Cell(text)], element=el))
                 else:
@@ -170,7 +186,7 @@ def _walk(body) -> list[Line]:
                 continue
             if tag in BLOCK_TAGS:
                 flush()
-            if el.text and tag:
+            if el.text:
                 if buf_el[0] is None:
                     buf_el[0] = el
                 buf.append(el.text)
@@ -202,10 +218,10 @@ def _grid(table, table_no: int) -> list[Line] | None:
                 col += 1
 
         for td in tr:
-            if not isinstance(td.tag, str) or td.tag not in ("td", "th"):
+            if td.tag not in ("td", "th"):
                 continue
             take_pending()
-            text = squash(td.text_content())
+            text = squash(text_of(td))
             rs = _span(td.get("rowspan"))
             cs = _span(td.get("colspan"))
             for dc in range(cs):
@@ -224,6 +240,8 @@ def _grid(table, table_no: int) -> list[Line] | None:
 
 
 def _span(value: str | None) -> int:
+    if value is None:
+        return 1
     try:
         n = int(str(value).strip())
     except (TypeError, ValueError):

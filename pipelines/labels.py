@@ -83,7 +83,19 @@ _APPLICATION_PATTERNS = [
     # group headings: they end a row without starting one
     (None, r"不予公开|无法提供|不予处理|办理结果|申请人情况"),
 ]
-_APP_RE = [(k, re.compile(p)) for k, p in _APPLICATION_PATTERNS]
+_APP_KEYS = [k for k, _ in _APPLICATION_PATTERNS]
+_APP_RE = re.compile("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(_APPLICATION_PATTERNS)))
+LABEL_WINDOW = 80   # labels are matched in the last this-many characters of text
+
+
+def _latest(rx: re.Pattern, keys: list, label: str) -> tuple[int, object]:
+    """(end, key) of the match that ends last; -1 when nothing matches."""
+    best_end, best = -1, None
+    for m in rx.finditer(label):
+        key = keys[int(m.lastgroup[1:])]
+        if m.end() > best_end or (m.end() == best_end and key is not None):
+            best_end, best = m.end(), key
+    return best_end, best
 _BARE_OTHER = re.compile(r"^[(（]?\d*[)）]?[.、．]?其他$")
 
 
@@ -93,11 +105,8 @@ def match_application_row(label: str, *, started: bool, in_other_group: bool) ->
     Returns (matched, key): key None with matched True is a group heading. The
     column headers 总计 and 其他 only count once the rows have started.
     """
-    best_end, best = -1, None
-    for key, rx in _APP_RE:
-        for m in rx.finditer(label):
-            if m.end() > best_end or (m.end() == best_end and key is not None):
-                best_end, best = m.end(), key
+    label = label[-LABEL_WINDOW:]
+    best_end, best = _latest(_APP_RE, _APP_KEYS, label)
     if best == "total_handled" and not started:
         return False, None
     tail = re.split(r"[)）]", label)[-1] if label else label
@@ -120,17 +129,13 @@ _ACTIVE_PATTERNS = [
     ("fees", r"事业性收费|行政事业"),
     ("procurement", r"政府集中采购|集中采购"),
 ]
-_ACTIVE_RE = [(k, re.compile(p)) for k, p in _ACTIVE_PATTERNS]
+_ACTIVE_KEYS = [k for k, _ in _ACTIVE_PATTERNS]
+_ACTIVE_RE = re.compile("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(_ACTIVE_PATTERNS)))
 
 
 def match_active_row(label: str) -> str | None:
     """The table-2 row a label names (the latest match in the label wins)."""
-    best_end, best = -1, None
-    for key, rx in _ACTIVE_RE:
-        for m in rx.finditer(label):
-            if m.end() > best_end:
-                best_end, best = m.end(), key
-    return best
+    return _latest(_ACTIVE_RE, _ACTIVE_KEYS, label[-LABEL_WINDOW:])[1]
 
 
 TEMPLATE_2019_MARKS = re.compile(r"新制作数量|新公开数量|对外公开总数量|上一年项目数量|本年增|采购项目数量|采购总金额|集中采购")

@@ -36,7 +36,7 @@ _BRACKET_DATE = re.compile(r"[\[［【]\s*(" + _YEAR + r"-\d{1,2}-\d{1,2}(?:\s+\
 _WEEKDAY_AFTER = re.compile(r"^\s*(?:星期|周)[一二三四五六日天]")
 
 _SOURCE_RE = re.compile(
-    r"(?:信息来源|文章来源|内容来源|稿件来源|来源|发布机构|发布单位)\s*[:：]\s*"
+    r"(?<!采集)(?<!数据)(?<!图片)(?:信息来源|文章来源|内容来源|稿件来源|来源|发布机构|发布单位)\s*[:：]\s*"
     r"(?P<value>[^\s|｜【】\[\]]{0,40}?)"
     r"(?=\s|$|[|｜【】\[\]]|(?:作者|编辑|责任编辑|点击|浏览|阅读|发布|日期|时间|字号|字体|访问|分享|打印|来源))")
 _CLICKS_RE = re.compile(
@@ -51,8 +51,13 @@ def clean_title(text: str) -> str:
 
 
 def is_report_title(title: str) -> bool:
+    """Reads like a report's title: 报告 / 年报 and disclosure words, not a breadcrumb."""
     t = tight(title)
-    return bool(REPORT_WORDS.search(t) and (DISCLOSURE_WORDS.search(t) or re.search(r"年度?报告|年报", t)))
+    if re.search(r"[›>»]|首页|当前位置|您的位置", t):
+        return False
+    if not re.search(r"报告|年报$|年报[（(]", t):
+        return False
+    return bool(DISCLOSURE_WORDS.search(t) or re.search(r"年度?报告|年报", t))
 
 
 def classify(title: str | None) -> str:
@@ -93,7 +98,11 @@ def split_page_title(page_title: str) -> list[str]:
 
 def agency_from_title(title: str) -> str | None:
     """The text before the report year: 托里县政务服务中心2023年… -> 托里县政务服务中心."""
-    t = fold(title)
+    t = fold(title).strip()
+    if re.match(r"^关于", t):
+        return None
+    # a leading tag such as （图解） or 【解读】, and opening book-title marks
+    t = re.sub(r"^(?:[(\[【〔][^)\]】〕]{1,6}[)\]】〕]|[《“\"'])+", "", t)
     m = re.search(r"[(（]?" + _YEAR + r"\s*年?", t)
     if not m:
         m = re.search(r"关于|政府信息公开|政务公开|信息公开", t)

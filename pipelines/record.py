@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 from . import metadata as md
 from .checks import run_checks
 from .decode import decode_bytes, sniff
-from .document import Document, Line, from_html, from_text, looks_like_html, squash, tight
+from .document import Document, Line, from_html, from_text, looks_like_html, squash, text_of, tight
 from .sections import Section, fill_text, find_sections
 from .tables import detect_template, read_active_disclosure, read_applications, read_reviews
 
@@ -86,7 +86,7 @@ def _fill(record: dict, doc: Document, url: str | None) -> None:
         for s in sections:
             s.line += start
     fill_text(sections, lines, end)
-    head_end = sections[0].line if sections else min(end, start + 8)
+    head_end = sections[0].line if sections else end
     pre = "\n".join(line.text for line in lines[:head_end])
     post = "\n".join(line.text for line in lines[end:])
 
@@ -101,17 +101,7 @@ def _fill(record: dict, doc: Document, url: str | None) -> None:
     if title and not doc.is_html:
         title = tight(title)
     record["title"] = title
-
-    # --- publish date, source, clicks: from the furniture, never the body
-    d, dt, how = md.find_publish_date(pre, doc.meta)
-    if d is None and post:
-        d, dt, how = md.find_publish_date(post, {})
-    record["publish_date"] = d.isoformat() if d else None
-    record["publish_datetime"] = md.iso_datetime(dt)
-    record["source"] = md.find_source(pre, doc.meta) or (md.find_source(post, {}) if post else None)
-    record["clicks"] = md.find_clicks(pre)
-    if record["clicks"] is None and post:
-        record["clicks"] = md.find_clicks(post)
+    _furniture(record, doc, lines[:head_end], title, pre, post)
 
     agency = md.agency_from_title(title) if title else None
     if not agency:
@@ -143,6 +133,8 @@ def _fill(record: dict, doc: Document, url: str | None) -> None:
     elif kind in ("unknown", "maybe_not_report"):
         kind = "report" if (has_tables or len(sections) >= 3) else "not_report"
     record["kind"] = kind
+    if kind == "not_report" and md.classify(title) == "maybe_not_report":
+        record["report_year"] = None   # a notice or summary reports on no year
     if kind == "not_report":
         for t in ("active_disclosure", "applications", "reviews_litigation"):
             record[t] = None
@@ -208,6 +200,36 @@ def _tables(record: dict, lines: list[Line], sections: list[Section], start: int
         record["template"] = template
 
 
+def _furniture(record: dict, doc: Document, head: list[Line], title: str | None, pre: str, post: str) -> None:
+    """Publish date, source and clicks from the page furniture, never the body.
+
+    The metadata block right under the visible title wins: on a page wrapped by
+    a third-party site, the wrapper's own date, source and view count sit higher up.
+    """
+    window = None
+    if title:
+        key = tight(title)
+        idx = [i for i, line in enumerate(head) if key and key in tight(line.text)]
+        if idx:
+            window = "\n".join(line.text for line in head[idx[-1] + 1:])
+    d = dt = None
+    if window:
+        d, dt, _ = md.find_publish_date(window, {})
+    if d is not None:
+        scope = window
+    else:
+        scope = pre
+        d, dt, _ = md.find_publish_date(pre, doc.meta)
+        if d is None and post:
+            d, dt, _ = md.find_publish_date(post, {})
+    record["publish_date"] = d.isoformat() if d else None
+    record["publish_datetime"] = md.iso_datetime(dt)
+    record["source"] = md.find_source(scope, doc.meta) or (md.find_source(post, {}) if post else None)
+    record["clicks"] = md.find_clicks(scope)
+    if record["clicks"] is None and post:
+        record["clicks"] = md.find_clicks(post)
+
+
 def _title_lines(lines: list[Line], joined: bool) -> list[str]:
     """Lines that read like a report title; a title split over two lines is joined."""
     out = []
@@ -233,34 +255,32 @@ def _publisher(furniture: str, meta: dict) -> str | None:
 def _body_range(doc: Document, sections: list[Section]) -> tuple[int, int]:
     """The report body among the page furniture, as a range of lines.
 
-    The content container a platform uses (TRS_Editor, #zoom…) when it holds the
-    first heading; else the nearest element holding the first and last headings;
-    then furniture trailing the body (share buttons, 主办单位, ICP…) is cut off.
+    The nearest element holding the first and last section headings; without
+    headings, the content container a platform uses (TRS_Editor, #zoom…). Then
+    furniture trailing the body (share buttons, 主办单位, ICP…) is cut off.
     """
     lines = doc.lines
     if not doc.is_html or not lines:
         return 0, _trim_footer(lines, sections, len(lines))
     container = None
-    first = lines[sections[0].line].element if sections else None
-    known = doc.root.xpath(CONTENT_XPATH) if doc.root is not None else []
-    if first is not None:
-        holding = [el for el in known if _within(first, el)]
-        if holding:
-            container = min(holding, key=lambda el: len(el.text_content()))
-        else:
-            last = lines[sections[-1].line].element
-            if last is not None:
-                container = _common_ancestor(first, last)
-                if container is not None and len(sections) == 1:
-                    container = container.getparent()
-    elif known:
-        container = max(known, key=lambda el: len(el.text_content()))
+    if sections:
+        first = lines[sections[0].line].element
+        last = lines[sections[-1].line].element
+        if first is not None and last is not None:
+            container = _common_ancestor(first, last)
+            if container is not None and len(sections) == 1:
+                container = container.getparent()
+    elif doc.root is not None:
+        known = doc.root.xpath(CONTENT_XPATH)
+        if known:
+            container = max(known, key=lambda el: len(text_of(el)))
     if container is None:
         return 0, _trim_footer(lines, sections, len(lines))
-    inside = [i for i, line in enumerate(lines) if _within(line.element, container)]
-    if not inside:
+    first_in = next((i for i, line in enumerate(lines) if _within(line.element, container)), None)
+    if first_in is None:
         return 0, _trim_footer(lines, sections, len(lines))
-    return inside[0], _trim_footer(lines, sections, inside[-1] + 1)
+    last_in = next(i for i in range(len(lines) - 1, -1, -1) if _within(lines[i].element, container))
+    return first_in, _trim_footer(lines, sections, last_in + 1)
 
 
 _FOOTER = re.compile(r"^(?:主办单位|主办：|承办单位|网站标识码|版权所有|Copyright|©|联系我们|网站地图|"
@@ -310,5 +330,5 @@ def _attachments(doc: Document, url: str | None) -> list[dict]:
         if full in seen:
             continue
         seen.add(full)
-        out.append({"url": full, "text": squash(a.text_content())})
+        out.append({"url": full, "text": squash(text_of(a))})
     return out

@@ -13,7 +13,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from .document import Line, tight
-from .labels import (ACTIVE_2019, ACTIVE_2021, APPLICANT_COLUMNS, MONEY, REVIEW_BLOCKS,
+from .labels import (ACTIVE_2019, ACTIVE_2021, APPLICANT_COLUMNS, LABEL_WINDOW, MONEY, REVIEW_BLOCKS,
                      REVIEW_COLUMNS, TEMPLATE_2019_MARKS, TEMPLATE_2021_MARKS,
                      match_active_row, match_application_row)
 from .values import Value, parse_value, yuan_to_wan
@@ -109,7 +109,7 @@ def read_applications(lines: list[Line]) -> Table | None:
     stray = 0
     for tok in tokens:
         if tok.value is None:
-            buffer += tight(tok.text)
+            buffer = (buffer + tight(tok.text))[-LABEL_WINDOW:]
             matched, key = match_application_row(buffer, started=started, in_other_group=in_other)
             if not matched:
                 continue
@@ -215,7 +215,7 @@ def read_active_disclosure(lines: list[Line], template: str) -> Table | None:
     current = None
     for tok in tokens:
         if tok.value is None:
-            buffer += tight(tok.text)
+            buffer = (buffer + tight(tok.text))[-LABEL_WINDOW:]
             key = match_active_row(buffer)
             if key is not None and key in spec:
                 current = None if (key in rows and len(rows[key]) >= len(spec[key])) else key

@@ -25,6 +25,9 @@ _VALUE_RE = re.compile(
 )
 
 
+_HAS_DIGIT = re.compile(r"\d")
+
+
 def fold(text: str) -> str:
     """Full-width digits and punctuation to ASCII, NBSP and ideographic space to spaces."""
     return text.translate(_FULLWIDTH)
@@ -64,7 +67,7 @@ def parse_value(cell: str) -> Value | None:
     s = fold(cell).strip().replace(" ", "")
     if s in BLANK_MARKS or s == "&nbsp;":
         return Value(None, raw)
-    if len(s) > 40 or not any(ch.isdigit() for ch in s[:12]):
+    if len(s) > 40 or not _HAS_DIGIT.search(s, 0, 12):
         return None
     m = _VALUE_RE.match(s)
     if not m:

@@ -31,7 +31,7 @@ OLD_TABLES = ["agencies", "reports", "versions", "sections", "cells", "checks", 
 def _make_v1(path):
     db = schema.open_archive(path, target=1)
     assert schema.schema_version(db) == 1
-    assert "reports_fts" not in db.table_names()
+    assert "versions_fts" not in db.table_names()
     with db.atomic():
         for sql in OLD_ROWS:
             db.execute(sql, (zlib.compress(b"<html>old</html>"),) if "?" in sql else ())
@@ -57,7 +57,8 @@ def test_migrates_v1_archive_without_loss(tmp_path):
     for q in ("复议", "复", "依申请公开", "政务服务大厅"):
         hits = db.execute("SELECT rowid FROM sections_fts WHERE sections_fts MATCH ?", (fts_query(q),)).fetchall()
         assert hits == [(1,)], q
-    assert db.execute("SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?", (fts_query("托里"),)).fetchall() == [(1,)]
+    assert db.execute("SELECT rowid FROM versions_fts WHERE versions_fts MATCH ?", (fts_query("托里"),)).fetchall() == [(1,)]
+    assert db.execute("SELECT rowid FROM versions_fts WHERE versions_fts MATCH ?", (fts_query("依申请公开"),)).fetchall() == [(1,)]
     assert db.execute("SELECT region_name, level, check_status FROM reports").fetchone() == ("托里县", "government", "fail")
     assert db.execute("SELECT new_received__total, total_handled__total FROM applications_wide").fetchone() == (7, 6)
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []

@@ -1,0 +1,483 @@
+"""The base portal spider: everything that is the same on every publishing platform.
+
+Contract of a platform spider (subclass of :class:`PortalSpider`)
+-----------------------------------------------------------------
+A platform spider sets ``name`` and ``platform`` and may override these hooks; each
+is called with the *running* spider as ``self`` (the ``portals`` spider calls the
+hooks of each portal's platform class on itself), so hooks use only the helpers of
+this base class:
+
+``start_portal(portal)``
+    requests for a portal: by default one list request per column URL, or the home
+    page (column found by link text) when the registry gives no column.
+``parse_list(response, portal)``
+    yields :class:`Link` entries (an article: url, title, date) and requests for
+    further list pages (built with :meth:`list_request`).  Default: rows with a date
+    plus heuristic pagination.
+``counter_url(response, portal)``
+    the click-counter URL of an article page, or ``None``.  Called once per article
+    per crawl.
+``read_clicks(text)``
+    the count from the counter's answer.
+
+Everything else is done here, identically for all platforms: portal selection
+(``-a region=CODE_PREFIX``, ``-a portal=ID``, ``-a registry=FILE``), the report/skip
+decision by title (:mod:`crawler.classify`), dead links, JavaScript challenges
+(recorded as blocked, the portal skipped), conditional requests and the content
+check (incremental crawls), the resume journal, and the items (:mod:`crawler.items`).
+A spider never parses a report: items carry raw bytes to the item pipelines.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy.http import Request, Response
+
+from crawler import classify
+from crawler import portals as registry
+from crawler.items import BlockedPage, ReportPage, SkippedLink, utcnow
+
+logger = logging.getLogger(__name__)
+
+DATE_RE = re.compile(r"((?:19|20)\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+ATTACHMENT_RE = re.compile(r"\.(pdf|docx?|wps|xlsx?|zip|rar|ofd|et)(?:$|[?#])", re.I)
+PAGER_TEXT = re.compile(r"^(下一页|下页|后页|尾页|末页|next|»|>|\d{1,3})$", re.I)
+PAGER_HREF = re.compile(r"(index_\d+\.s?html?|[?&](cur_?page|page|pageNo|pageIndex|pn|p)=\d+|/\d+\.html?$|_\d+\.s?html?$|list_\d+)",
+                        re.I)
+CHALLENGE_RE = re.compile(rb"\$_ts\s*=|__jsl_clearance|_\$[a-zA-Z]{2}\s*=|<noscript>.*?enable javascript", re.I | re.S)
+HANDLED = [304, 403, 404, 410, 412, 521]
+
+
+@dataclass
+class Link:
+    url: str
+    title: str
+    date: str | None = None
+
+
+def norm_date(text: str | None) -> str | None:
+    m = DATE_RE.search(text or "")
+    if not m:
+        return None
+    y, mo, d = m.groups()
+    return f"{y}-{int(mo):02d}-{int(d):02d}"
+
+
+def clean(text: str | None) -> str:
+    return re.sub(r"[\s\u3000\xa0]+", " ", text or "").strip()
+
+
+class PortalSpider(scrapy.Spider):
+    """Crawl every registered portal (``scrapy crawl portals``), each with its platform's
+    hooks.  See the module docstring for the contract of platform spiders."""
+
+    name = "portals"
+    platform: str | None = None     # None: every portal, dispatched by its registry platform
+
+    def __init__(self, region: str | None = None, portal: str | None = None, registry_file: str | None = None,
+                 registry: str | None = None, url: str | None = None, db: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.region_arg, self.portal_arg = region, portal
+        self.registry_arg = registry or registry_file
+        self.url_arg = url
+        self.db_arg = db
+        self.blocked: set[str] = set()
+        self.detected: dict[str, str] = {}
+        self.seen_links: set[str] = set()
+        self.seen_lists: set[str] = set()
+        self.done: set[str] = set()
+        self.summary: dict[str, dict[str, int]] = {}
+        self.run_id: int | None = None
+        self.archive = None
+        self._journal = None
+
+    # -- setup -----------------------------------------------------------------
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.setup(crawler.settings)
+        return spider
+
+    def setup(self, settings) -> None:
+        from crawler.archive import CrawlArchive
+        path = self.registry_arg or settings.get("XXGK_REGISTRY")
+        all_portals = registry.load(path)
+        if self.url_arg:  # -a url=… : an unregistered portal on this spider's platform
+            all_portals = [registry.Portal(region_code=self.region_arg or "000000", id="adhoc",
+                                           name=urlsplit(self.url_arg).hostname or "adhoc",
+                                           base_url=self.url_arg, platform=self.platform or "auto",
+                                           columns=[self.url_arg], source="command line")]
+            self.region_arg = None
+        platform = self.platform if self.platform not in (None, "auto") else None
+        self.portals = registry.select(all_portals, self.region_arg, self.portal_arg, platform)
+        if self.platform == "auto":
+            self.portals = registry.select(all_portals, self.region_arg, self.portal_arg, "auto") \
+                if not self.portal_arg and not self.url_arg else self.portals
+        self.by_id = {p.id: p for p in self.portals}
+        self._hosts = {p.id: p.hosts for p in self.portals}
+        self._all_hosts = set().union(*self._hosts.values()) if self._hosts else set()
+        self.incremental = settings.getbool("XXGK_INCREMENTAL", True)
+        self.blocked_statuses = set(settings.getlist("XXGK_BLOCKED_STATUSES") and
+                                    [int(s) for s in settings.getlist("XXGK_BLOCKED_STATUSES")])
+        self.archive = CrawlArchive(self.db_arg or settings.get("XXGK_DB"))
+        self.state = self.archive.fetch_state() if self.incremental else {}
+        self.run_id = self.archive.start_run(self.name)
+        jobdir = settings.get("JOBDIR")
+        if jobdir:
+            os.makedirs(jobdir, exist_ok=True)
+            jpath = Path(jobdir) / "xxgk-done.txt"
+            if jpath.exists():
+                self.done = set(jpath.read_text("utf-8").split())
+                logger.info("resuming: %d reports already archived in this job", len(self.done))
+            self._journal = open(jpath, "a", encoding="utf-8")
+        for p in self.portals:
+            self.summary[p.id] = {"reports": 0, "skipped": 0, "blocked": 0, "dead": 0, "lists": 0,
+                                  "unchanged": 0, "refused": 0}
+
+    # -- helpers used by platform hooks ------------------------------------------
+    def portal(self, portal_id: str | None) -> registry.Portal | None:
+        return self.by_id.get(portal_id or "")
+
+    def allowed_hosts(self, portal_id: str | None) -> set[str]:
+        if portal_id and portal_id in self._hosts:
+            return self._hosts[portal_id]
+        return self._all_hosts
+
+    def count(self, portal: registry.Portal | str, key: str, n: int = 1) -> None:
+        pid = portal if isinstance(portal, str) else portal.id
+        self.summary.setdefault(pid, {}).setdefault(key, 0)
+        self.summary[pid][key] += n
+        self.crawler.stats.inc_value(f"xxgk/{key}", n)
+
+    def portal_summary(self) -> dict:
+        out = {}
+        for pid, s in self.summary.items():
+            p = self.portal(pid)
+            out[pid] = {**s, "name": p.name if p else pid, "platform": self.detected.get(pid, p.platform if p else "")}
+        return out
+
+    def log_event(self, portal: str, url: str, event: str, reason: str, http_status=None, title=None,
+                  list_url=None) -> None:
+        if self.archive is not None:
+            self.archive.log(self.run_id, portal, url, event, reason, http_status, title, list_url)
+
+    def note_refused(self, request: Request, why: str) -> None:
+        pid = request.meta.get("portal")
+        if pid:
+            self.count(pid, "refused")
+            self.log_event(pid, request.url, "refused", why)
+
+    def mark_done(self, url: str) -> None:
+        self.done.add(url)
+        if self._journal:
+            self._journal.write(url + "\n")
+            self._journal.flush()
+
+    def close_journal(self, reason: str) -> None:
+        if self._journal:
+            self._journal.close()
+            self._journal = None
+            if reason == "finished":  # a complete crawl: the next one starts afresh
+                try:
+                    os.remove(Path(self.settings.get("JOBDIR")) / "xxgk-done.txt")
+                except OSError:
+                    pass
+
+    def hooks(self, portal: registry.Portal) -> type["PortalSpider"]:
+        """The class whose hooks handle *portal*: this spider's own for a platform
+        spider, else the platform spider registered for the portal's platform."""
+        from crawler.spiders import PLATFORM_SPIDERS
+        plat = self.detected.get(portal.id) or portal.platform
+        if self.platform not in (None, "auto") and plat in (self.platform, "auto"):
+            return type(self)
+        return PLATFORM_SPIDERS.get(plat, PLATFORM_SPIDERS["auto"])
+
+    def list_request(self, url: str, portal: registry.Portal, column: str | None = None, callback=None,
+                     **kwargs) -> Request | None:
+        """A list page: always re-read (``dont_filter``), but once per crawl."""
+        key = url + "|" + (kwargs.get("body") or "" if isinstance(kwargs.get("body"), str) else "")
+        if key in self.seen_lists:
+            return None
+        self.seen_lists.add(key)
+        meta = {"portal": portal.id, "kind": "list", "handle_httpstatus_list": HANDLED, **kwargs.pop("meta", {})}
+        return Request(url, callback=callback or self.on_list, dont_filter=True, meta=meta,
+                       cb_kwargs={"portal_id": portal.id, "column": column or url}, **kwargs)
+
+    # -- start -------------------------------------------------------------------
+    async def start(self):
+        for portal in self.portals:
+            for req in self.hooks(portal).start_portal(self, portal):
+                if req is not None:
+                    yield req
+
+    def start_portal(self, portal: registry.Portal):
+        if portal.columns:
+            for col in portal.columns:
+                yield self.list_request(col, portal, col)
+        else:
+            from crawler.spiders.auto import AutoSpider
+            yield from AutoSpider.start_portal(self, portal)
+
+    # -- callbacks ---------------------------------------------------------------
+    def challenge(self, response: Response) -> str | None:
+        if response.status in self.blocked_statuses:
+            kind = "$_ts" if b"$_ts" in response.body else ("__jsl_clearance" if b"jsl" in response.body else "")
+            return f"HTTP {response.status} JavaScript challenge {kind}".strip()
+        if response.status == 200 and len(response.body) < 20000 and CHALLENGE_RE.search(response.body):
+            return "JavaScript challenge page (HTTP 200)"
+        return None
+
+    def blocked_item(self, response: Response, portal: registry.Portal, reason: str):
+        if portal.id not in self.blocked:
+            self.blocked.add(portal.id)
+            self.count(portal, "blocked")
+            logger.warning("portal %s is behind a JavaScript challenge: recorded as blocked, skipped", portal.id)
+        return BlockedPage(portal=portal.id, region_code=portal.region_code, url=response.url,
+                           http_status=response.status, reason=reason)
+
+    def on_list(self, response: Response, portal_id: str, column: str):
+        portal = self.portal(portal_id)
+        if portal is None or portal.id in self.blocked:
+            return
+        reason = self.challenge(response)
+        if reason:
+            yield self.blocked_item(response, portal, reason)
+            return
+        if response.status != 200:
+            self.count(portal, "dead")
+            yield SkippedLink(portal=portal.id, region_code=portal.region_code, url=response.url, title=None,
+                              reason=f"list page HTTP {response.status}", http_status=response.status)
+            return
+        self.count(portal, "lists")
+        for x in self.hooks(portal).parse_list(self, response, portal):
+            if isinstance(x, Link):
+                yield from self.on_link(x, portal, response.url, column)
+            elif x is not None:
+                yield x
+
+    def on_link(self, link: Link, portal: registry.Portal, list_url: str, column: str):
+        url = link.url.split("#")[0]
+        if url in self.seen_links:
+            return
+        self.seen_links.add(url)
+        verdict, reason = classify.classify_title(link.title)
+        if verdict != "report" and not classify.maybe_report(link.title):
+            self.count(portal, "skipped")
+            yield SkippedLink(portal=portal.id, region_code=portal.region_code, url=url, title=link.title,
+                              reason=reason, list_url=list_url)
+            return
+        if ATTACHMENT_RE.search(urlsplit(url).path):
+            # a report published only as a file: recorded, downloading files is another job
+            self.count(portal, "skipped")
+            yield SkippedLink(portal=portal.id, region_code=portal.region_code, url=url, title=link.title,
+                              reason="attachment_only", list_url=list_url)
+            return
+        if url in self.done:
+            self.crawler.stats.inc_value("xxgk/resumed_skip")
+            return
+        headers = {"Referer": list_url}
+        st = self.state.get(url)
+        if st is not None:
+            if st.etag:
+                headers["If-None-Match"] = st.etag
+            if st.last_modified:
+                headers["If-Modified-Since"] = st.last_modified
+        yield Request(url, callback=self.on_article, errback=self.on_article_error, headers=headers,
+                      meta={"portal": portal.id, "kind": "article", "handle_httpstatus_list": HANDLED},
+                      cb_kwargs={"portal_id": portal.id, "link": link, "list_url": list_url, "column": column})
+
+    def on_article_error(self, failure):
+        request = failure.request
+        pid = request.meta.get("portal")
+        if pid:
+            self.count(pid, "dead")
+            p = self.portal(pid)
+            link = request.cb_kwargs.get("link")
+            return [SkippedLink(portal=pid, region_code=p.region_code if p else "", url=request.url,
+                                title=link.title if link else None, reason=f"error: {failure.value!r}"[:200],
+                                list_url=request.cb_kwargs.get("list_url"))]
+        return []
+
+    def on_article(self, response: Response, portal_id: str, link: Link, list_url: str, column: str):
+        portal = self.portal(portal_id)
+        if portal is None or portal.id in self.blocked:
+            return
+        reason = self.challenge(response)
+        if reason:
+            yield self.blocked_item(response, portal, reason)
+            return
+        url = response.request.url if not response.meta.get("redirect_urls") else response.meta["redirect_urls"][0]
+        if response.status == 304:
+            self.count(portal, "unchanged")
+            self.crawler.stats.inc_value("xxgk/not_modified")
+            self.mark_done(url)
+            return
+        if response.status != 200:
+            self.count(portal, "dead")
+            yield SkippedLink(portal=portal.id, region_code=portal.region_code, url=url, title=link.title,
+                              reason="dead_link", list_url=list_url, http_status=response.status)
+            return
+        sha = hashlib.sha256(response.body).hexdigest()
+        st = self.state.get(url)
+        if st is not None and st.sha256 == sha:
+            self.count(portal, "unchanged")
+            self.crawler.stats.inc_value("xxgk/content_unchanged")
+            self.mark_done(url)
+            return
+        hooks = self.hooks(portal)
+        item = ReportPage(
+            portal=portal.id, region_code=portal.region_code,
+            platform=self.detected.get(portal.id, portal.platform if hooks.platform is None else hooks.platform),
+            url=url, final_url=response.url, http_status=response.status,
+            headers={k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()},
+            body=response.body, encoding=getattr(response, "encoding", None), list_url=list_url,
+            list_title=link.title, list_date=link.date, column=column,
+            attachments=self.attachments(response))
+        self.count(portal, "reports")
+        counter = hooks.counter_url(self, response, portal) if hasattr(response, "text") else None
+        if counter:
+            yield Request(counter, callback=self.on_counter, errback=self.on_counter_error,
+                          headers={"Referer": response.url},
+                          meta={"portal": portal.id, "kind": "counter", "dont_retry": True},
+                          cb_kwargs={"item": item}, priority=10)
+        else:
+            yield item
+
+    def on_counter(self, response: Response, item: ReportPage):
+        portal = self.portal(item.portal)
+        try:
+            item.clicks = self.hooks(portal).read_clicks(self, response.text) if response.status == 200 else None
+        except (AttributeError, ValueError):
+            item.clicks = None
+        yield item
+
+    def on_counter_error(self, failure):
+        item = failure.request.cb_kwargs["item"]
+        return [item]
+
+    def attachments(self, response: Response) -> list[dict]:
+        out, seen = [], set()
+        if not hasattr(response, "css"):
+            return out
+        for a in response.css("a[href]"):
+            href = a.attrib.get("href", "").strip()
+            if not href or href.startswith(("javascript:", "#", "mailto:")):
+                continue
+            url = response.urljoin(href)
+            if ATTACHMENT_RE.search(urlsplit(url).path) and url not in seen:
+                seen.add(url)
+                out.append({"url": url, "text": clean(" ".join(a.css("::text").getall()))})
+        return out
+
+    # -- default hooks (generic list + pagination) --------------------------------
+    def parse_list(self, response: Response, portal: registry.Portal):
+        yield from generic_links(response)
+        for url in generic_pages(response):
+            yield self.list_request(url, portal, response.cb_kwargs.get("column") if hasattr(response, "cb_kwargs") else None)
+
+    def counter_url(self, response: Response, portal: registry.Portal) -> str | None:
+        return None
+
+    def read_clicks(self, text: str) -> int | None:
+        for pat in (r"#hits'?\"?\)\.html\(['\"]?(\d+)", r"\"(?:viewcount|count|hits|clicks?|visitcount)\"\s*:\s*\"?(\d+)",
+                    r"write\(\s*['\"]?(\d+)"):
+            m = re.search(pat, text, re.I)
+            if m:
+                return int(m.group(1))
+        stripped = re.sub(r"<[^>]+>", " ", text)
+        m = re.search(r"\d+", stripped)
+        return int(m.group(0)) if m else None
+
+
+# ----------------------------------------------------------------------------- generic
+def _row_of(a):
+    """The list row an anchor sits in (li, tr, dd, or a div/p holding a date)."""
+    node = a
+    for _ in range(4):
+        parent = node.xpath("..")
+        if not parent:
+            return None
+        node = parent[0]
+        tag = node.root.tag if hasattr(node.root, "tag") else ""
+        if tag in ("li", "tr", "dd", "dl", "p", "div", "td"):
+            text = clean(" ".join(node.css("::text").getall()))
+            if DATE_RE.search(text) and len(text) < 400:
+                return node
+            if tag in ("li", "tr", "dd"):
+                return node
+    return None
+
+
+def generic_links(response: Response):
+    """Article links of a list page: anchors in rows that show a date (real list rows
+    always do), or, failing that, anchors whose text names a report."""
+    links: dict[str, Link] = {}
+    if not hasattr(response, "css"):
+        return []
+    for a in response.css("a[href]"):
+        href = a.attrib.get("href", "").strip()
+        if not href or href.startswith(("javascript:", "#", "mailto:")):
+            continue
+        title = clean(a.attrib.get("title") or " ".join(a.css("::text").getall()))
+        if len(title) < 6:
+            continue
+        url = response.urljoin(href)
+        row = _row_of(a)
+        date = norm_date(clean(" ".join(row.css("::text").getall()))) if row is not None else None
+        if date is None and classify.classify_title(title)[0] != "report":
+            continue
+        if PAGER_HREF.search(href) and not date:
+            continue
+        prev = links.get(url)
+        if prev is None or (not prev.title and title):
+            links[url] = Link(url=url, title=title, date=date)
+    return list(links.values())
+
+
+def generic_pages(response: Response) -> list[str]:
+    """Further list pages: script pagers (TRS ``createPageHTML``, ``countPage``) and
+    pager links (下一页, page numbers) that stay in the column."""
+    out: list[str] = []
+    text = response.text if hasattr(response, "text") else ""
+    base = response.url
+    m = re.search(r"createPageHTML\(\s*(?:['\"][^'\"]*['\"]\s*,\s*)?(\d+)\s*,\s*(\d+)\s*,\s*['\"]([^'\"]+)['\"]\s*,\s*['\"]([^'\"]+)['\"]",
+                  text)
+    if m:
+        total, _, prefix, ext = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
+        out += [urljoin(base, f"{prefix}.{ext}" if i == 0 else f"{prefix}_{i}.{ext}") for i in range(min(total, 500))]
+    m = re.search(r"var\s+countPage\s*=\s*(\d+)", text)
+    if m:
+        out += [urljoin(base, "index.html" if i == 0 else f"index_{i}.html") for i in range(min(int(m.group(1)), 500))]
+    if hasattr(response, "css"):
+        col_dir = urlsplit(base).path.rsplit("/", 1)[0]
+        for a in response.css("a[href]"):
+            label = clean(" ".join(a.css("::text").getall()))
+            href = a.attrib.get("href", "").strip()
+            if not href or href.startswith(("javascript:", "#")):
+                continue
+            if not PAGER_TEXT.match(label) and not PAGER_HREF.search(href):
+                continue
+            url = response.urljoin(href)
+            path = urlsplit(url).path
+            if not PAGER_HREF.search(url):
+                continue
+            if urlsplit(url).netloc != urlsplit(base).netloc:
+                continue
+            # stay in the column: same directory (or its page sub-directory), same script
+            if path.rsplit("/", 1)[0].startswith(col_dir) or path == urlsplit(base).path or \
+                    col_dir.startswith(path.rsplit("/", 1)[0] + "/"):
+                out.append(url)
+    seen, uniq = set(), []
+    for u in out:
+        if u not in seen and u != base:
+            seen.add(u)
+            uniq.append(u)
+    return uniq
