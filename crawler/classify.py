@@ -22,7 +22,7 @@ SKIP_RULES: list[tuple[str, re.Pattern[str]]] = [
 
 _SUBJECT = re.compile(r"政府信息公开|政务信息公开|政务公开|信息公开|政府信息|政务信息")
 _REPORT = re.compile(r"年度?报告|年报|工作报告|公开报告|年度工作报告|报告")
-_YEAR = re.compile(r"(?:19|20)\d\d")
+_YEAR = re.compile(r"(?:19|20)\d\d|[〇零一二][〇零一二三四五六七八九]{3}")
 
 
 def normalise_title(title: str | None) -> str:
@@ -45,9 +45,11 @@ def classify_title(title: str | None) -> tuple[str, str]:
     for reason, pattern in SKIP_RULES:
         if pattern.search(t):
             return "skip", reason
+    if not _YEAR.search(t):
+        return "skip", "not_report"   # a column name (信息公开年报), not a report
     if _SUBJECT.search(t) and _REPORT.search(t):
         return "report", ""
-    if ("年度报告" in t or "年报" in t) and _YEAR.search(t):
+    if "年度报告" in t or "年报" in t:
         return "report", ""
     return "skip", "not_report"
 

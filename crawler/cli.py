@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 
-class UserError(Exception):
-    """A problem with the user's input: printed as one line, exit status 2."""
+from crawler.errors import UserError  # noqa: E402  (re-exported: handlers raise crawler.cli.UserError)
 
 
 # sub-command name -> "module:function"; each function takes the argparse namespace
@@ -86,6 +86,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug: still one line, the traceback only on request
+        if os.environ.get("XXGK_DEBUG"):
+            raise
+        print(f"xxgk {args.command}: internal error: {type(exc).__name__}: {exc} "
+              "(set XXGK_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

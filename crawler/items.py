@@ -14,7 +14,7 @@ def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-@dataclass
+@dataclass(repr=False)
 class ReportPage:
     """One downloaded page whose list title says it is an annual report."""
 
@@ -35,6 +35,10 @@ class ReportPage:
     attachments: list[dict] = field(default_factory=list)   # [{url, text}] seen by the spider
     fetched_at: str = field(default_factory=utcnow)
     record: dict | None = None      # filled by ParsePipeline
+
+    def __repr__(self) -> str:
+        return (f"ReportPage(portal={self.portal!r}, url={self.url!r}, status={self.http_status}, "
+                f"bytes={len(self.body)}, title={self.list_title!r}, clicks={self.clicks})")
 
     @property
     def sha256(self) -> str:

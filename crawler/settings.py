@@ -29,7 +29,7 @@ CONCURRENT_REQUESTS = 8            # across portals
 CONCURRENT_REQUESTS_PER_DOMAIN = 1  # one at a time per site
 CONCURRENT_REQUESTS_PER_IP = 0
 DOWNLOAD_DELAY = 2.0               # randomised to 1.0–3.0 s
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5        # ±50%: 1.0–3.0 s between requests to a site
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
@@ -57,7 +57,6 @@ HTTPERROR_ALLOWED_CODES = [304, 403, 404, 410, 412, 521]
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PortalGuardMiddleware": 50,           # before robots.txt
-    "crawler.middlewares.ConditionalRequestMiddleware": 560,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
 }

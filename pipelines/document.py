@@ -44,12 +44,13 @@ class Cell:
 class Line:
     """One paragraph, table row or text line: its cells, and where it came from."""
 
-    __slots__ = ("cells", "table", "element", "_text")
+    __slots__ = ("cells", "table", "element", "printed", "_text")
 
     def __init__(self, cells: list[Cell], table: int | None = None, element: object = None):
         self.cells = cells
         self.table = table        # index of the HTML table the row belongs to
         self.element = element    # the lxml element the line came from (HTML only)
+        self.printed = None       # HTML paragraphs: the text with its spaces as printed
         self._text = None
 
     @property
@@ -160,9 +161,11 @@ def _walk(body) -> list[Line]:
 
     def flush():
         if buf:
-            text = squash("".join(buf))
-            if text:
-                lines.append(Line([Cell(text)], element=buf_el[0]))
+            printed = _WS.sub(" ", "".join(buf)).strip()
+            if printed:
+                line = Line([Cell(_CJK_GAP.sub("", printed) if " " in printed else printed)], element=buf_el[0])
+                line.printed = printed
+                lines.append(line)
             buf.clear()
         buf_el[0] = None
 

@@ -116,8 +116,8 @@ def _fill(record: dict, doc: Document, url: str | None) -> None:
         year = md.report_year_from_text(body_text[:3000])
         if year is not None:
             warnings.append(f"report_year not in the title; read from the text as {year}")
-        elif d is not None:
-            year = d.year - 1
+        elif record["publish_date"]:
+            year = int(record["publish_date"][:4]) - 1
             warnings.append(f"report_year guessed from the publish date as {year}")
     record["report_year"] = year
 
@@ -128,6 +128,12 @@ def _fill(record: dict, doc: Document, url: str | None) -> None:
     if tables_wanted:
         _tables(record, lines, sections, start, end)
     has_tables = any(record[t] for t in ("active_disclosure", "applications", "reviews_litigation"))
+    if not has_tables and len(sections) < 2 and _is_list_page(doc):
+        kind = "not_report"
+        if doc.page_title:
+            record["title"] = md.clean_title(doc.page_title)
+        record["report_year"] = record["agency"] = None
+        warnings.append("a list of reports, not a report")
     if kind == "maybe_not_report" and not has_tables:
         kind = "not_report"
     elif kind in ("unknown", "maybe_not_report"):
@@ -235,7 +241,7 @@ def _title_lines(lines: list[Line], joined: bool) -> list[str]:
     out = []
     prev = ""
     for line in lines[:40]:
-        t = squash(line.text)
+        t = md.clean_title(line.printed or line.text)
         if md.is_report_title(t) and len(t) <= 80:
             if re.match(r"^[(（]?\s*(?:19|20)\d\d\s*年", t) and prev and len(prev) <= 30 \
                     and not re.search(r"[，。：:；|\d]", prev):
@@ -243,6 +249,19 @@ def _title_lines(lines: list[Line], joined: bool) -> list[str]:
             out.append(t)
         prev = t
     return out
+
+
+def _is_list_page(doc: Document) -> bool:
+    """A column page: several links whose text reads like a report title."""
+    if doc.root is None:
+        return False
+    n = 0
+    for a in doc.root.iter("a"):
+        if a.get("href") and md.is_report_title(text_of(a)):
+            n += 1
+            if n >= 3:
+                return True
+    return False
 
 
 def _publisher(furniture: str, meta: dict) -> str | None:

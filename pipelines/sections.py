@@ -26,6 +26,12 @@ CANONICAL = {
     6: re.compile(r"其他|事项"),
 }
 _HEADING_END = re.compile(r"[。：:；;]|\s")
+# the template's headings and their common variants: a heading run into its text is cut after one
+KNOWN_HEADING = re.compile(
+    r"^(?:总体情况|概述|概况|主动公开政府信息情况|主动公开情况|收到和处理政府信息公开申请情况|"
+    r"政府信息公开行政复议、?行政诉讼情况|政府信息公开行政复议和行政诉讼情况|"
+    r"存在的主要问题及改进情况|存在的主要问题及改进措施|存在问题及改进措施|存在问题及改进情况|"
+    r"其他需要报告的事项)")
 
 
 @dataclass
@@ -65,9 +71,17 @@ def _candidate(line: Line) -> tuple[int, str, str] | None:
     # a table row: the label followed by several numbers on the same line
     if sum(1 for c in line.cells[1:] if parse_value(c.text) is not None) >= 3:
         return None
+    known = KNOWN_HEADING.match(body)
     cut = _HEADING_END.search(body)
-    heading = body[:cut.start()] if cut else body
-    rest = body[cut.start():].lstrip("。：:；; ") if cut else ""
+    if known and (cut is None or cut.start() > known.end()):
+        heading, rest = known.group(0), body[known.end():]
+    else:
+        heading = body[:cut.start()] if cut else body
+        rest = body[cut.start():] if cut else ""
+        if len(heading) > 30:
+            heading = re.split(r"[，,]", heading, maxsplit=1)[0]
+            rest = body[len(heading):]
+    rest = rest.lstrip("。：:；;，, ")
     heading = heading.strip(" ，,")
     if len(heading) > 40 or not heading:
         return None

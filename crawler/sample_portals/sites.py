@@ -154,7 +154,8 @@ class Site:
         return {
             "region_code": self.region_code, "id": f"sample-{self.key}", "name": self.name, "level": self.level,
             "base_url": self.base_url, "platform": self.registry_platform or self.platform,
-            "columns": " ".join(self.url(p) for p in self.column_paths), "params": "",
+            "columns": "" if self.registry_platform == "auto" else " ".join(self.url(p) for p in self.column_paths),
+            "params": "",
             "source": "sample portal (crawler/sample_portals), content: " + ", ".join(
                 sorted({e.doc.source for e in self.entries if e.doc.source})[:6]),
             "enabled": "1", "notes": self.__doc__.strip().splitlines()[0] if self.__doc__ else "",

@@ -243,6 +243,35 @@ class PortalSpider(scrapy.Spider):
         return BlockedPage(portal=portal.id, region_code=portal.region_code, url=response.url,
                            http_status=response.status, reason=reason)
 
+    def on_home(self, response: Response, portal_id: str, depth: int):
+        """Auto-discovery: home page → 信息公开 → 年报 column, by link text."""
+        from crawler.spiders.auto import find_column
+        portal = self.portal(portal_id)
+        if portal is None or portal.id in self.blocked:
+            return
+        reason = self.challenge(response)
+        if reason:
+            yield self.blocked_item(response, portal, reason)
+            return
+        columns, sections = find_column(response)
+        if columns:
+            for col in columns[:3]:
+                if col not in portal.columns:
+                    portal.columns.append(col)
+                self.crawler.stats.set_value(f"xxgk/discovered/{portal.id}", col)
+                logger.info("portal %s: report column found at %s", portal.id, col)
+                req = self.list_request(col, portal, col)
+                if req is not None:
+                    yield req
+            return
+        if depth < 2:
+            for url in sections[:3]:
+                yield Request(url, callback=self.on_home, dont_filter=True,
+                              meta={"portal": portal.id, "kind": "home", "handle_httpstatus_list": HANDLED},
+                              cb_kwargs={"portal_id": portal.id, "depth": depth + 1})
+        elif depth == 2:
+            self.log_event(portal.id, response.url, "skipped", "no report column found")
+
     def on_list(self, response: Response, portal_id: str, column: str):
         portal = self.portal(portal_id)
         if portal is None or portal.id in self.blocked:
@@ -298,11 +327,13 @@ class PortalSpider(scrapy.Spider):
         request = failure.request
         pid = request.meta.get("portal")
         if pid:
-            self.count(pid, "dead")
+            robots = "robots.txt" in str(failure.value)
+            self.count(pid, "robots" if robots else "dead")
             p = self.portal(pid)
             link = request.cb_kwargs.get("link")
             return [SkippedLink(portal=pid, region_code=p.region_code if p else "", url=request.url,
-                                title=link.title if link else None, reason=f"error: {failure.value!r}"[:200],
+                                title=link.title if link else None,
+                                reason="robots_disallowed" if robots else f"error: {failure.value!r}"[:200],
                                 list_url=request.cb_kwargs.get("list_url"))]
         return []
 
@@ -379,12 +410,15 @@ class PortalSpider(scrapy.Spider):
 
     # -- default hooks (generic list + pagination) --------------------------------
     def parse_list(self, response: Response, portal: registry.Portal):
-        yield from generic_links(response)
-        for url in generic_pages(response):
-            yield self.list_request(url, portal, response.cb_kwargs.get("column") if hasattr(response, "cb_kwargs") else None)
+        links = generic_links(response)
+        yield from links
+        for url in generic_pages(response, {l.url for l in links}):
+            yield self.list_request(url, portal, response.request.cb_kwargs.get("column"))
 
     def counter_url(self, response: Response, portal: registry.Portal) -> str | None:
-        return None
+        """Default: any counter pattern known on any platform."""
+        from crawler.spiders import counters
+        return counters.find_any(response)
 
     def read_clicks(self, text: str) -> int | None:
         for pat in (r"#hits'?\"?\)\.html\(['\"]?(\d+)", r"\"(?:viewcount|count|hits|clicks?|visitcount)\"\s*:\s*\"?(\d+)",
@@ -442,7 +476,7 @@ def generic_links(response: Response):
     return list(links.values())
 
 
-def generic_pages(response: Response) -> list[str]:
+def generic_pages(response: Response, articles: set[str] = frozenset()) -> list[str]:
     """Further list pages: script pagers (TRS ``createPageHTML``, ``countPage``) and
     pager links (下一页, page numbers) that stay in the column."""
     out: list[str] = []
@@ -463,11 +497,11 @@ def generic_pages(response: Response) -> list[str]:
             href = a.attrib.get("href", "").strip()
             if not href or href.startswith(("javascript:", "#")):
                 continue
-            if not PAGER_TEXT.match(label) and not PAGER_HREF.search(href):
+            if not PAGER_TEXT.match(label) and not (PAGER_HREF.search(href) and len(label) <= 4):
                 continue
             url = response.urljoin(href)
             path = urlsplit(url).path
-            if not PAGER_HREF.search(url):
+            if url in articles or not PAGER_HREF.search(url):
                 continue
             if urlsplit(url).netloc != urlsplit(base).netloc:
                 continue

@@ -1,0 +1,255 @@
+"""Benchmark the archive: load throughput through store(), and Chinese search latency
+through Datasette's JSON API, next to a plain trigram FTS5 index of the same data.
+
+    python bench/archive.py              # 100,000 synthetic reports (takes a while)
+    python bench/archive.py -n 2000      # a quick run
+
+Synthetic reports are built from the real texts in ../shared (seed, labelled, corpus
+docs): six sections of corpus paragraphs, varied agencies, years and table numbers.
+Search: 200 queries of 1–6 characters cut from the corpus text, each sent as
+``/<db>/reports.json?_search=<q>`` to an in-process Datasette (ASGI, no network), once
+against the archive (bigram index, db/chinese.py) and once against a trigram FTS5 table
+over the same title + text (queries escaped the way Datasette does by default).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from db.schema import APPLICATION_COLS, APPLICATION_ROWS, REVIEW_COLS, REVIEW_ROWS  # noqa: E402
+from db.store import Archive  # noqa: E402
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+REGIONS = ["托里县", "洪泽区", "淮安市", "柘城县", "安图县", "鄂尔多斯市", "塔城地区", "商丘市", "吉林市",
+           "伊犁州", "乌鲁木齐市", "南京市", "苏州市", "郑州市", "长春市"]
+DEPTS = ["人民政府", "政务服务中心", "财政局", "教育局", "公安局", "自然资源局", "卫生健康委员会", "市场监督管理局",
+         "生态环境局", "住房和城乡建设局", "交通运输局", "农业农村局", "人力资源和社会保障局", "司法局", "民政局"]
+
+
+def corpus_paragraphs(shared: Path) -> list[str]:
+    import lxml.html
+
+    texts = []
+    for p in sorted(shared.rglob("*")):
+        if p.suffix == ".txt":
+            texts.append(p.read_text("utf-8", errors="replace"))
+        elif p.suffix == ".html":
+            doc = lxml.html.fromstring(p.read_bytes())
+            for bad in doc.xpath("//script|//style"):
+                bad.drop_tree()
+            texts.append(doc.text_content())
+    paras = []
+    for t in texts:
+        paras += [re.sub(r"\s+", " ", b).strip() for b in re.split(r"\n\s*\n", t)]
+    return [p for p in paras if len(CJK.findall(p)) >= 20]
+
+
+def synthetic_record(i: int, rng: random.Random, paras: list[str]) -> dict:
+    region = rng.choice(REGIONS)
+    agency = region + rng.choice(DEPTS) + (f"第{i % 97}分局" if i % 5 == 0 else "")
+    year = rng.randint(2019, 2024)
+    headings = ["总体情况", "主动公开政府信息情况", "收到和处理政府信息公开申请情况",
+                "政府信息公开行政复议、行政诉讼情况", "存在的主要问题及改进情况", "其他需要报告的事项"]
+    sections = [{"number": n + 1, "heading": h,
+                 "text": " ".join(rng.choice(paras) for _ in range(rng.randint(1, 4)))}
+                for n, h in enumerate(headings)]
+    apps = {}
+    for row in APPLICATION_ROWS:
+        if row in ("other",):
+            continue
+        vals = {c: rng.choice([0, 0, 0, rng.randint(0, 50), rng.randint(0, 3000)]) for c in APPLICATION_COLS[:-1]}
+        vals["total"] = sum(vals.values())
+        apps[row] = vals
+    reviews = {}
+    for row in REVIEW_ROWS:
+        vals = {c: rng.randint(0, 20) for c in REVIEW_COLS[:-1]}
+        vals["total"] = sum(vals.values())
+        reviews[row] = vals
+    return {
+        "title": f"{agency}{year}年政府信息公开工作年度报告", "agency": agency, "report_year": year,
+        "publish_date": f"{year + 1}-{rng.randint(1, 4):02d}-{rng.randint(1, 28):02d}", "template": "2021",
+        "kind": "report", "clicks": rng.randint(0, 20000), "sections": sections,
+        "active_disclosure": {"regulations": {"made": rng.randint(0, 5), "repealed": 0, "in_force": rng.randint(0, 40)},
+                              "normative_documents": {"made": rng.randint(0, 30), "repealed": rng.randint(0, 9),
+                                                      "in_force": rng.randint(0, 90)},
+                              "licensing": {"decisions": rng.randint(0, 500000)},
+                              "punishment": {"decisions": rng.randint(0, 90000)},
+                              "enforcement": {"decisions": rng.randint(0, 9000)},
+                              "fees": {"amount": round(rng.uniform(0, 100000), 2)}},
+        "applications": apps, "reviews_litigation": reviews,
+        "checks": [{"name": "applications_balance", "status": rng.choice(["pass"] * 9 + ["fail"]), "detail": ""}],
+        "parser_version": "bench",
+    }
+
+
+def queries(paras: list[str], n: int = 200, seed: int = 3) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    while len(out) < n:
+        p = rng.choice(paras)
+        length = 1 + len(out) % 6  # 1..6 characters, evenly
+        i = rng.randrange(0, max(1, len(p) - length))
+        q = p[i:i + length]
+        if len(q) == length and all(CJK.match(c) for c in q):
+            out.append(q)
+    return out
+
+
+def build_trigram(src: Path, dst: Path) -> float:
+    t0 = time.perf_counter()
+    conn = sqlite3.connect(dst)
+    conn.execute("PRAGMA journal_mode = wal")
+    conn.execute(f"ATTACH DATABASE '{src}' AS a")
+    conn.executescript(
+        """
+        CREATE TABLE reports(id INTEGER PRIMARY KEY, title TEXT, agency TEXT, report_year INTEGER,
+                             publish_date TEXT, text TEXT);
+        INSERT INTO reports
+          SELECT r.id, r.title, ag.name, r.report_year, r.publish_date,
+                 (SELECT group_concat(coalesce(s.heading, '') || ' ' || coalesce(s.text, ''), ' ')
+                  FROM a.sections s WHERE s.version_id = r.version_id)
+          FROM a.reports r LEFT JOIN a.agencies ag ON ag.id = r.agency_id;
+        CREATE VIRTUAL TABLE reports_fts USING fts5(title, agency, text, content='reports',
+                                                     content_rowid='id', tokenize='trigram');
+        INSERT INTO reports_fts(reports_fts) VALUES('rebuild');
+        """
+    )
+    conn.commit()
+    conn.execute("DETACH DATABASE a")
+    conn.close()
+    return time.perf_counter() - t0
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    k = max(0, min(len(values) - 1, int(round(p / 100 * len(values) + 0.5)) - 1))
+    return values[k]
+
+
+async def measure(ds, db: str, qs: list[str], extra: dict, raw_quote: bool) -> tuple[list[float], int]:
+    times, empty = [], 0
+    for q in qs:
+        params = {"_search": f'"{q}"' if raw_quote else q, "_shape": "objects", "_size": "20",
+                  "_col": "title", **extra}
+        if raw_quote:
+            params["_searchmode"] = "raw"
+        t0 = time.perf_counter()
+        r = await ds.client.get(f"/{db}/reports.json", params=params)
+        times.append((time.perf_counter() - t0) * 1000)
+        if r.status_code != 200:
+            raise RuntimeError(f"{q}: HTTP {r.status_code} {r.text[:200]}")
+        if not r.json()["rows"]:
+            empty += 1
+    return times, empty
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", "--reports", type=int, default=100_000, help="synthetic reports (default 100,000)")
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--dir", help="where to write the databases (default: a temporary folder, removed)")
+    ap.add_argument("--shared", default=str(REPO.parent / "shared"))
+    args = ap.parse_args(argv)
+
+    paras = corpus_paragraphs(Path(args.shared))
+    if not paras:
+        print(f"no corpus text under {args.shared}", file=sys.stderr)
+        return 2
+    tmp = None
+    if args.dir:
+        out = Path(args.dir)
+        out.mkdir(parents=True, exist_ok=True)
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="xxgk-bench-")
+        out = Path(tmp.name)
+    archive_path, trigram_path = out / "archive.db", out / "trigram.db"
+    for p in (archive_path, trigram_path):
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(p) + suffix).unlink(missing_ok=True)
+
+    rng = random.Random(42)
+    archive = Archive(archive_path)
+    records = (synthetic_record(i, rng, paras) for i in range(args.reports))
+    t0 = time.perf_counter()
+    gen_time = 0.0
+    for i in range(args.reports):
+        g0 = time.perf_counter()
+        rec = next(records)
+        raw = ("<html><body>" + rec["title"] + "".join(s["text"] for s in rec["sections"]) + "</body></html>").encode()
+        gen_time += time.perf_counter() - g0
+        archive.store(rec, raw, {"url": f"http://bench.invalid/{i}.html", "http_status": 200,
+                                 "fetched_at": "2025-01-01T00:00:00+00:00"})
+        if args.reports >= 10_000 and (i + 1) % 10_000 == 0:
+            el = time.perf_counter() - t0 - gen_time
+            print(f"  stored {i + 1:,} ({(i + 1) / el:,.0f} reports/s)", file=sys.stderr, flush=True)
+    load_s = time.perf_counter() - t0 - gen_time
+    archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    archive.db.execute("ANALYZE")
+    archive.db.close()
+    trigram_s = build_trigram(archive_path, trigram_path)
+
+    from datasette.app import Datasette
+
+    from db.cli import metadata_for, register_plugin
+
+    register_plugin()
+    meta = metadata_for(archive_path)
+    meta["databases"]["trigram"] = {"tables": {"reports": {"fts_table": "reports_fts", "fts_pk": "id",
+                                                           "sort_desc": "publish_date"}}}
+    ds = Datasette([str(archive_path), str(trigram_path)], metadata=meta,
+                   settings={"sql_time_limit_ms": 30000, "facet_time_limit_ms": 30000})
+    qs = queries(paras, args.queries)
+
+    async def run():
+        results = {}
+        for label, extra in (("search only (_nocount=1&_nofacet=1)", {"_nocount": "1", "_nofacet": "1"}),
+                             ("full table page (count + facets)", {})):
+            await measure(ds, "archive", qs[:10], extra, False)  # warm up
+            await measure(ds, "trigram", qs[:10], extra, True)
+            ours = await measure(ds, "archive", qs, extra, False)
+            tri = await measure(ds, "trigram", qs, extra, True)
+            results[label] = (ours, tri)
+        return results
+    results = asyncio.run(run())
+
+    def size(p: Path) -> int:
+        return sum(os.path.getsize(str(p) + s) for s in ("", "-wal") if os.path.exists(str(p) + s))
+
+    n1 = sum(1 for q in qs if len(q) == 1)
+    n2 = sum(1 for q in qs if len(q) == 2)
+    print(f"\nxxgk-archive benchmark: {args.reports:,} synthetic reports, {len(qs)} queries "
+          f"(1–6 characters; {n1} of 1, {n2} of 2)\n")
+    print(f"load through store():    {args.reports / load_s:,.0f} reports/s  ({load_s:,.1f} s, one transaction each)")
+    print(f"trigram index build:     {trigram_s:,.1f} s (bulk, for comparison only)\n")
+    w = 34
+    print(f"{'':{w}} {'bigram (this archive)':>24} {'plain trigram FTS5':>22}")
+    for label, (ours, tri) in results.items():
+        print(f"{label}")
+        print(f"{'  p50 latency (ms)':{w}} {statistics.median(ours[0]):>24.1f} {statistics.median(tri[0]):>22.1f}")
+        print(f"{'  p95 latency (ms)':{w}} {pct(ours[0], 95):>24.1f} {pct(tri[0], 95):>22.1f}")
+        print(f"{'  queries with no result':{w}} {ours[1]:>24} {tri[1]:>22}")
+    print(f"{'database size (MB)':{w}} {size(archive_path) / 1e6:>24.1f} {size(trigram_path) / 1e6:>22.1f}")
+    print(f"{'':{w}} {'(whole archive)':>24} {'(reports + index only)':>22}")
+    print("\nEvery query was cut from the corpus text, so every one has matches: a query with no\n"
+          "result is a false negative (the trigram tokenizer cannot match 1- and 2-character queries).")
+    if tmp:
+        tmp.cleanup()
+    else:
+        print(f"\ndatabases kept in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
