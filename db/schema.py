@@ -102,9 +102,6 @@ def _m001_base(db: sqlite_utils.Database) -> None:
     for name, cols in (
         ("sections", {"id": int, "report_id": int, "version_id": int, "number": int,
                       "heading": str, "text": str}),
-        ("cells", {"id": int, "report_id": int, "version_id": int, "table_name": str,
-                   "row_key": str, "col_key": str, "value": int, "raw": str,
-                   "derived": int}),
         ("checks", {"id": int, "report_id": int, "version_id": int, "name": str,
                     "status": str, "detail": str}),
     ):
@@ -114,9 +111,21 @@ def _m001_base(db: sqlite_utils.Database) -> None:
         )
     db["sections"].create_index(["version_id", "number"])
     db["sections"].create_index(["report_id"])
-    db["cells"].create_index(["version_id", "table_name", "row_key", "col_key"], unique=True)
-    db["cells"].create_index(["report_id"])
-    db["cells"].create_index(["table_name", "row_key", "col_key"])
+    # ~200 cells per version: a WITHOUT ROWID table keyed by the cell's identity is the
+    # table and its index in one b-tree (half the size of a rowid table plus an index)
+    db.execute(
+        """CREATE TABLE cells (
+            report_id INTEGER NOT NULL REFERENCES reports(id),
+            version_id INTEGER NOT NULL REFERENCES versions(id),
+            table_name TEXT NOT NULL,
+            row_key TEXT NOT NULL,
+            col_key TEXT NOT NULL,
+            value INTEGER,
+            raw TEXT,
+            derived INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (version_id, table_name, row_key, col_key)
+        ) WITHOUT ROWID"""
+    )
     db["checks"].create_index(["version_id"])
     db["checks"].create_index(["report_id"])
     db["checks"].create_index(["name", "status"])
@@ -223,7 +232,7 @@ def create_views(db: sqlite_utils.Database) -> None:
 
 
 # ------------------------------------------------------------------ FTS upkeep
-def index_version(conn, version_id: int) -> None:
+def index_version(conn, version_id: int, text_tokens: str | None = None) -> None:
     """Add one version (title, agency, all section text) to versions_fts.
 
     The title and agency are the report's at the time of the call: call it when the
@@ -236,17 +245,21 @@ def index_version(conn, version_id: int) -> None:
         (version_id,),
     ).fetchone()
     title, agency = row if row else (None, None)
-    text = "\n".join(
+    if text_tokens is None:
+        text_tokens = chinese.index_tokens(_version_text(conn, version_id))
+    conn.execute(
+        "INSERT INTO versions_fts(rowid, title, agency_name, text) VALUES (?, ?, ?, ?)",
+        (version_id, chinese.index_tokens(title), chinese.index_tokens(agency), text_tokens),
+    )
+
+
+def _version_text(conn, version_id: int) -> str:
+    return "\n".join(
         t for (t,) in conn.execute(
             "SELECT coalesce(heading, '') || '\n' || coalesce(text, '') FROM sections "
             "WHERE version_id = ? ORDER BY number, id",
             (version_id,),
         )
-    )
-    conn.execute(
-        "INSERT INTO versions_fts(rowid, title, agency_name, text) VALUES (?, ?, ?, ?)",
-        (version_id, chinese.index_tokens(title), chinese.index_tokens(agency),
-         chinese.index_tokens(text)),
     )
 
 
@@ -330,5 +343,6 @@ def open_archive(path: str | Path, target: int | None = None) -> sqlite_utils.Da
     if str(path) != ":memory:":
         db.enable_wal()
     db.execute("PRAGMA synchronous = NORMAL")
+    db.execute("PRAGMA cache_size = -65536")  # 64 MB: the FTS and cell b-trees stay in memory
     migrate(db, target)
     return db

@@ -116,8 +116,8 @@ def iter_cells(record: dict):
 
 
 def _stored_record(record: dict) -> str:
-    # sections' text lives in `sections`; keep the rest of the record as parsed
-    slim = dict(record)
+    # section text lives in `sections` and the numbers in `cells`; keep the rest as parsed
+    slim = {k: v for k, v in record.items() if k not in TABLE_NAMES and k != "raw_cells"}
     if isinstance(slim.get("sections"), list):
         slim["sections"] = [
             {k: v for k, v in s.items() if k != "text"} for s in slim["sections"] if isinstance(s, dict)
@@ -224,7 +224,7 @@ class Archive:
             version_id = self._insert_version(report_id, record, raw_bytes, sha, fetched_at, meta)
             status = "new" if current_version is None else "changed"
             self._point_report_at(report_id, version_id, record, agency_id, agency_name, meta)
-            index_version(self.db.conn, version_id)
+            index_version(self.db.conn, version_id, text_tokens=" ".join(t for t in self._tokens if t))
 
         if status == "reverted":
             self._point_report_at(report_id, version_id, record, agency_id, agency_name, meta)
@@ -267,15 +267,15 @@ class Archive:
             ),
         ).lastrowid
         sections = [s for s in (record.get("sections") or []) if isinstance(s, dict)]
+        self._tokens = []
         for s in sections:
             sid = ex(
                 "INSERT INTO sections(report_id, version_id, number, heading, text) VALUES (?, ?, ?, ?, ?)",
                 (report_id, version_id, s.get("number"), s.get("heading"), s.get("text")),
             ).lastrowid
-            ex(
-                "INSERT INTO sections_fts(rowid, heading, text) VALUES (?, ?, ?)",
-                (sid, chinese.index_tokens(s.get("heading")), chinese.index_tokens(s.get("text"))),
-            )
+            tokens = (chinese.index_tokens(s.get("heading")), chinese.index_tokens(s.get("text")))
+            self._tokens.extend(tokens)
+            ex("INSERT INTO sections_fts(rowid, heading, text) VALUES (?, ?, ?)", (sid, *tokens))
         self.db.conn.executemany(
             "INSERT INTO cells(report_id, version_id, table_name, row_key, col_key, value, raw, derived) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

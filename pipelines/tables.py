@@ -16,6 +16,7 @@ from .document import Line, tight
 from .labels import (ACTIVE_2019, ACTIVE_2021, APPLICANT_COLUMNS, LABEL_WINDOW, MONEY, REVIEW_BLOCKS,
                      REVIEW_COLUMNS, TEMPLATE_2019_MARKS, TEMPLATE_2021_MARKS,
                      match_active_row, match_application_row)
+from .runs import split_runs
 from .values import Value, parse_value, yuan_to_wan
 
 _GLUED = re.compile(r"^(.*[\u4e00-\u9fff）)”\"])(\d{1,7})$")
@@ -140,6 +141,13 @@ def read_applications(lines: list[Line]) -> Table | None:
     table = Table()
     _realign(rows, ncols, table)
     for key in order:
+        if 0 < len(rows[key]) < ncols:
+            split = _split_run_together(rows[key], 1, ncols)
+            if split:
+                table.warnings.append(f"applications: row {key} has its cells run together "
+                                      f"({' '.join(t.text for t in rows[key])}); split by the row's total")
+                rows[key] = split
+    for key in order:
         toks = rows[key]
         if len(toks) != ncols:
             table.warnings.append(
@@ -174,6 +182,17 @@ def _realign(rows: dict[str, list[Token]], ncols: int, table: Table) -> None:
         table.warnings.append(
             f"applications: row {key} had {len(toks)} of {ncols} cells; placed by column position, "
             "the missing cells read as blank")
+
+
+def _split_run_together(toks: list[Token], blocks: int, size: int) -> list[Token] | None:
+    """Cells that text extraction glued together, split again when only one split adds up."""
+    raws = [t.value.raw for t in toks]
+    if not all(r.isdigit() for r in raws) or all(len(r) == 1 for r in raws) and len(raws) < blocks * size - 1:
+        return None
+    numbers = split_runs(raws, blocks, size)
+    if numbers is None:
+        return None
+    return [Token(str(n), Value(n, str(n)), -1) for n in numbers]
 
 
 def _derive_application_totals(table: Table) -> None:
@@ -238,6 +257,13 @@ def read_active_disclosure(lines: list[Line], template: str) -> Table | None:
     for key in order:
         cols = spec[key]
         toks = rows[key]
+        if len(toks) < len(cols) and "".join(t.value.raw for t in toks).isdigit() \
+                and len("".join(t.value.raw for t in toks)) == len(cols):
+            # as many digits as cells: the only split is one digit a cell
+            digits = "".join(t.value.raw for t in toks)
+            toks = [Token(d, Value(int(d), d), -1) for d in digits]
+            table.warnings.append(f"active_disclosure: row {key} has its cells run together ({digits}); "
+                                  "split one digit a cell")
         if len(toks) != len(cols):
             table.warnings.append(
                 f"active_disclosure: row {key} has {len(toks)} of {len(cols)} cells; left out")
@@ -282,8 +308,13 @@ def read_reviews(lines: list[Line]) -> Table | None:
         return None
     table = Table()
     if len(picked) < need:
-        table.warnings.append(f"reviews_litigation: found {len(picked)} of {need} cells; table left out")
-        return table
+        split = _split_run_together(picked, len(REVIEW_BLOCKS), len(REVIEW_COLUMNS))
+        if split is None:
+            table.warnings.append(f"reviews_litigation: found {len(picked)} of {need} cells; table left out")
+            return table
+        table.warnings.append(f"reviews_litigation: cells run together ({' '.join(t.text for t in picked)}); "
+                              "split by each block's total")
+        picked = split
     for b, block in enumerate(REVIEW_BLOCKS):
         toks = picked[b * 5:(b + 1) * 5]
         table.values[block] = {c: _number(t.value) for c, t in zip(REVIEW_COLUMNS, toks)}
