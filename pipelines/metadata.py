@@ -33,6 +33,7 @@ _DATE_RE = re.compile(
     r"(?P<y>" + _YEAR + r")\s*(?:[-/.年])\s*(?P<m>\d{1,2})\s*(?:[-/.月])\s*(?P<d>\d{1,2})\s*日?"
     r"(?:\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?)?")
 _BRACKET_DATE = re.compile(r"[\[［【]\s*(" + _YEAR + r"-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)\s*[\]］】]")
+_META_WORDS = re.compile(r"来源|浏览|点击|阅读|作者|字号|字体|发布")
 _WEEKDAY_AFTER = re.compile(r"^\s*(?:星期|周)[一二三四五六日天]")
 
 _SOURCE_RE = re.compile(
@@ -96,9 +97,23 @@ def split_page_title(page_title: str) -> list[str]:
     return parts
 
 
+_CN_DIGITS = {"〇": "0", "○": "0", "零": "0", "Ｏ": "0", "一": "1", "二": "2", "三": "3", "四": "4",
+              "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+_CN_YEAR = re.compile(r"[一二][〇○零Ｏ一二三四五六七八九]{3}(?=年)")
+
+
+def arabic_years(text: str) -> str:
+    """二〇二三年 -> 2023年 (years only)."""
+    return _CN_YEAR.sub(lambda m: "".join(_CN_DIGITS[c] for c in m.group(0)), text)
+
+
 def agency_from_title(title: str) -> str | None:
-    """The text before the report year: 托里县政务服务中心2023年… -> 托里县政务服务中心."""
-    t = fold(title).strip()
+    """The publishing body named in the title.
+
+    托里县政务服务中心2023年… -> 托里县政务服务中心 (the text before the year);
+    2023年度某县财政局政府信息公开… -> 某县财政局 (after the year, before the report words).
+    """
+    t = arabic_years(fold(title)).strip()
     if re.match(r"^关于", t):
         return None
     # a leading tag such as （图解） or 【解读】, and opening book-title marks
@@ -111,11 +126,19 @@ def agency_from_title(title: str) -> str | None:
     head = t[:m.start()]
     head = re.sub(r"\s+", "", head)
     head = re.sub(r"关于$", "", head).strip(":：,，、—-_|")
+    if not head and re.match(r"[(（]?" + _YEAR, t):
+        after = re.sub(r"\s+", "", t[m.end():])
+        after = re.sub(r"^度", "", after)
+        cut = re.search(r"(?:政府信息公开|政务公开|政务信息公开|信息公开|政府信息|年度报告|工作报告|年报)", after)
+        head = after[:cut.start()] if cut else ""
+        head = re.sub(r"^[(（]?\s*[)）]?", "", head).strip(":：,，、—-_|")
+        if re.fullmatch(r"[度年]?|本机关|本单位|我[县市区局委办乡镇]", head):
+            head = ""
     return head or None
 
 
 def report_year_from_title(title: str) -> int | None:
-    m = re.search(r"(" + _YEAR + r")\s*年?度?", fold(title))
+    m = re.search(r"(" + _YEAR + r")\s*年?度?", arabic_years(fold(title)))
     return int(m.group(1)) if m else None
 
 
@@ -191,6 +214,12 @@ def find_publish_date(furniture: str, meta: dict[str, str]):
         got = _parse_date(m.group(1))
         if got:
             return got[0], got[1], "bracketed date"
+    # an unlabelled date on the metadata line itself (beside 来源, 浏览次数…)
+    for line in furniture.splitlines():
+        if _META_WORDS.search(line) and _DATE_RE.search(fold(line)):
+            got = _parse_date(line)
+            if got:
+                return got[0], got[1], "date on the metadata line"
     return None, None, None
 
 
