@@ -59,9 +59,7 @@ def parse_document(data: bytes | str, url: str | None = None, encoding: str | No
         data = bytes(data)
         kind = sniff(data)
         if kind != "text":
-            record["format"] = kind
-            warnings.append(f"not HTML or text ({kind}): nothing parsed")
-            return record
+            return _parse_binary(record, data, kind, url)
         text, record["encoding"], enc_warnings = decode_bytes(data, encoding, content_type)
         warnings.extend(enc_warnings)
     else:
@@ -73,6 +71,28 @@ def parse_document(data: bytes | str, url: str | None = None, encoding: str | No
     record["format"] = "html" if is_html else "text"
     doc = from_html(text) if is_html else from_text(text)
     _fill(record, doc, url)
+    return record
+
+
+def _parse_binary(record: dict, data: bytes, kind: str, url: str | None) -> dict:
+    """PDF, DOCX, DOC/WPS and images: converted to a line stream by pipelines.formats."""
+    record["format"] = kind
+    try:
+        from .formats import convert
+    except ImportError:
+        convert = None
+    converted = convert(kind, data) if convert is not None else None
+    if converted is None:
+        record["warnings"].append(f"not HTML or text ({kind}): nothing parsed")
+        return record
+    record["format"] = converted.format
+    record["warnings"].extend(converted.warnings)
+    record.update(converted.extra)
+    if converted.document is None:
+        if converted.kind:
+            record["kind"] = converted.kind
+        return record
+    _fill(record, converted.document, url)
     return record
 
 
