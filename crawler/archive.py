@@ -57,6 +57,13 @@ class CrawlArchive:
     def store_report(self, record: dict, raw: bytes, meta: dict):
         return self.archive.store(record, raw, meta)
 
+    def url_with_bytes(self, sha256: str, other_than: str) -> str | None:
+        """The URL of an archived report whose bytes have this SHA-256 (another URL)."""
+        row = self.db.execute(
+            "SELECT r.url FROM versions v JOIN reports r ON r.id = v.report_id WHERE v.sha256 = ? AND r.url != ? LIMIT 1",
+            (sha256, other_than)).fetchone()
+        return row[0] if row else None
+
     # -- what was not archived -------------------------------------------------
     def log(self, run_id: int | None, portal: str, url: str, event: str, reason: str = "",
             http_status: int | None = None, title: str | None = None, list_url: str | None = None,

@@ -62,12 +62,19 @@ def run_crawls(settings, jobs: list[tuple[str, dict]], on_done=None) -> list:
             crawler = process.create_crawler(spider)
             crawlers.append(crawler)
             yield process.crawl(crawler, **kwargs)
+            if os.environ.get("XXGK_DEBUG_TIMING"):
+                print(f"[{time.strftime('%X')}] {spider} {kwargs.get('portal', '')} done", file=sys.stderr)
             if on_done:
                 on_done(crawler)
 
+    def stop(_):
+        from twisted.internet import reactor
+        if reactor.running:
+            reactor.stop()
+
     d = chain()
     d.addErrback(lambda f: print(f.getTraceback(), file=sys.stderr))
-    d.addBoth(lambda _: process.stop() if process.crawlers == set() or True else None)
+    d.addBoth(stop)
     process.start(stop_after_crawl=False)
     return crawlers
 
@@ -104,7 +111,8 @@ def summary_line(pid: str, s: dict) -> str:
     state = "BLOCKED" if s.get("blocked") else "ok"
     return (f"{pid:16s} {s.get('platform', ''):9s} {state:7s} reports {s.get('reports', 0):3d}  "
             f"unchanged {s.get('unchanged', 0):3d}  skipped {s.get('skipped', 0):3d}  dead {s.get('dead', 0):2d}  "
-            f"robots {s.get('robots', 0):2d}  refused {s.get('refused', 0):2d}  lists {s.get('lists', 0):2d}")
+            f"robots {s.get('robots', 0):2d}  refused {s.get('refused', 0):2d}  lists {s.get('lists', 0):2d}  "
+            f"tables {s.get('tables_parsed', 0):3d}  checks failed {s.get('checks_failed', 0):2d}")
 
 
 DEMO_SETTINGS = {
@@ -122,7 +130,11 @@ def cmd_demo(args) -> int:
 
     db = Path(args.db)
     t0 = time.time()
-    with SamplePortals() as sp, tempfile.TemporaryDirectory() as tmp:
+    try:  # fixed ports, so that a second demo into the same archive is incremental
+        sp = SamplePortals(args.sample_port if hasattr(args, "sample_port") else 8765)
+    except OSError:
+        sp = SamplePortals()
+    with sp, tempfile.TemporaryDirectory() as tmp:
         registry = sp.write_registry(Path(tmp) / "sample-portals.csv")
         settings = _settings({**DEMO_SETTINGS, "XXGK_DB": str(db)})
         print(f"xxgk demo: {len(sp.sites)} sample portals on 127.0.0.1, archive {db}")
@@ -134,9 +146,6 @@ def cmd_demo(args) -> int:
                 for k, v in s.items():
                     if isinstance(v, int):
                         totals[k] = totals.get(k, 0) + v
-            st = crawler.stats.get_stats()
-            for k in ("xxgk/tables_parsed", "xxgk/checks_failed", "xxgk/skipped/duplicate"):
-                totals[k] = totals.get(k, 0) + int(st.get(k, 0))
 
         jobs = [("portals", {"registry": str(registry), "portal": f"sample-{key}"}) for key in sp.sites]
         run_crawls(settings, jobs, on_done=done)
@@ -145,9 +154,9 @@ def cmd_demo(args) -> int:
     n_reports = con.execute("SELECT count(*) FROM reports").fetchone()[0]
     con.close()
     print(f"\nsummary: {n_reports} reports in {db} ({totals.get('reports', 0)} fetched this run, "
-          f"{totals.get('unchanged', 0)} unchanged), tables parsed {totals.get('xxgk/tables_parsed', 0)}, "
-          f"checks failed {totals.get('xxgk/checks_failed', 0)}, blocked portals {totals.get('blocked', 0)}, "
-          f"skipped {totals.get('skipped', 0)} (+{totals.get('xxgk/skipped/duplicate', 0)} duplicate), "
+          f"{totals.get('unchanged', 0)} unchanged), tables parsed {totals.get('tables_parsed', 0)}, "
+          f"checks failed {totals.get('checks_failed', 0)}, blocked portals {totals.get('blocked', 0)}, "
+          f"skipped {totals.get('skipped', 0)} (+{totals.get('duplicate', 0)} duplicate), "
           f"dead links {totals.get('dead', 0)}, robots-disallowed {totals.get('robots', 0)}, "
           f"refused {totals.get('refused', 0)} — {time.time() - t0:.1f} s")
     if args.serve:

@@ -82,8 +82,8 @@ class ValidatePipeline(_Base):
             self.spider.log_event(item.portal, item.url, "skipped", "parsed_not_report", item.http_status,
                                   item.list_title, item.list_url)
             raise DropItem(f"not a report according to the parser: {item.url}")
-        self.stats.inc_value("xxgk/checks_failed", failed_checks(rec))
-        self.stats.inc_value("xxgk/tables_parsed", tables_parsed(rec))
+        self.spider.count(item.portal, "checks_failed", failed_checks(rec))
+        self.spider.count(item.portal, "tables_parsed", tables_parsed(rec))
         return item
 
 
@@ -96,8 +96,13 @@ class DeduplicatePipeline(_Base):
         if not isinstance(item, ReportPage):
             return item
         first = self.seen.setdefault(item.sha256, item.url)
+        if first == item.url:
+            first = self.spider.archive.url_with_bytes(item.sha256, item.url) or item.url
         if first != item.url:
-            self.stats.inc_value("xxgk/skipped/duplicate")
+            self.spider.archive.remember(item.url, item.portal, item.headers.get("ETag"),
+                                         item.headers.get("Last-Modified"), item.sha256, item.http_status,
+                                         item.fetched_at)
+            self.spider.count(item.portal, "duplicate")
             self.spider.log_event(item.portal, item.url, "skipped", f"duplicate of {first}", item.http_status,
                                   item.list_title, item.list_url)
             self.spider.mark_done(item.url)

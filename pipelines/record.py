@@ -114,7 +114,7 @@ def _fill(record: dict, doc: Document, url: str | None) -> None:
     candidates = []
     if doc.meta.get("articletitle"):
         candidates.append(doc.meta["articletitle"])
-    candidates.extend(_title_lines(lines[:head_end], joined=not doc.is_html))
+    candidates.extend(_title_lines(lines[:head_end]))
     if doc.page_title:
         candidates.extend(md.split_page_title(doc.page_title))
     title = md.pick_title(candidates)
@@ -256,7 +256,7 @@ def _furniture(record: dict, doc: Document, head: list[Line], title: str | None,
         record["clicks"] = md.find_clicks(post)
 
 
-def _title_lines(lines: list[Line], joined: bool) -> list[str]:
+def _title_lines(lines: list[Line]) -> list[str]:
     """Lines that read like a report title; a title split over two lines is joined."""
     out = []
     prev = ""
@@ -265,7 +265,7 @@ def _title_lines(lines: list[Line], joined: bool) -> list[str]:
         if md.is_report_title(t) and len(t) <= 80:
             if re.match(r"^[(（]?\s*(?:19|20)\d\d\s*年", t) and prev and len(prev) <= 30 \
                     and not re.search(r"[，。：:；|\d]", prev):
-                out.append(prev + t if joined else prev + t)
+                out.append(prev + t)
             out.append(t)
         prev = t
     return out

@@ -323,7 +323,7 @@ class HanwebSite(Site):
     region_code = "320800"
     name = "淮安市人民政府（样例·大汉）"
     level = "city"
-    page_size = 3
+    page_size = 2
     conditional = True
     col_id = 2345
     unit_id = 68801

@@ -95,6 +95,7 @@ class PortalSpider(scrapy.Spider):
         self.seen_lists: set[str] = set()
         self.done: set[str] = set()
         self.summary: dict[str, dict[str, int]] = {}
+        self.counter_values: dict[str, int | None] = {}
         self.run_id: int | None = None
         self.archive = None
         self._journal = None
@@ -374,9 +375,14 @@ class PortalSpider(scrapy.Spider):
             attachments=self.attachments(response))
         self.count(portal, "reports")
         counter = hooks.counter_url(self, response, portal) if hasattr(response, "text") else None
-        if counter:
+        if counter and counter in self.counter_values:
+            # the same article at a second URL: the counter is called once per crawl
+            item.clicks = self.counter_values[counter]
+            yield item
+        elif counter:
+            self.counter_values[counter] = None
             yield Request(counter, callback=self.on_counter, errback=self.on_counter_error,
-                          headers={"Referer": response.url},
+                          headers={"Referer": response.url}, dont_filter=True,
                           meta={"portal": portal.id, "kind": "counter", "dont_retry": True},
                           cb_kwargs={"item": item}, priority=10)
         else:
@@ -388,6 +394,7 @@ class PortalSpider(scrapy.Spider):
             item.clicks = self.hooks(portal).read_clicks(self, response.text) if response.status == 200 else None
         except (AttributeError, ValueError):
             item.clicks = None
+        self.counter_values[response.request.url] = item.clicks
         yield item
 
     def on_counter_error(self, failure):

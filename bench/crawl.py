@@ -1,0 +1,122 @@
+"""Crawl benchmark: a sample portal with N report pages on 127.0.0.1, politeness off.
+
+    python bench/crawl.py [--pages 10000] [--no-scrapy-bench]
+
+Prints pages/s end to end (list pages + articles + counters, parsed and stored into
+SQLite), the crawl's peak RSS, the second (incremental) crawl's time, and in the same
+invocation ``scrapy bench``'s pages/min for comparison.
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from crawler.sample_portals import content  # noqa: E402
+from crawler.sample_portals.server import SamplePortals  # noqa: E402
+from crawler.sample_portals.sites import SITE_CLASSES, PhpcmsSite  # noqa: E402
+
+FAST = {"XXGK_ALLOW_PRIVATE_HOSTS": "1", "DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "0",
+        "ROBOTSTXT_OBEY": "1", "CONCURRENT_REQUESTS": "16", "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+        "LOG_LEVEL": "WARNING", "RETRY_BACKOFF_BASE": "0.1"}
+
+
+def bench_site(n: int):
+    class BenchSite(PhpcmsSite):
+        """PHPCMS-style portal with N generated reports (UTF-8, ETag support)."""
+        key = "bench"
+        encoding = "utf-8"
+        page_size = 50
+        conditional = True
+
+        def build(self):
+            body = content.text_docs()["tuoli"].body_html
+            for i in range(n):
+                year = 2014 + i % 11
+                dept = f"样例县第{i}局"
+                self.add(f"/html/{year + 1}/xxgknb_0120/{10000 + i}.html",
+                         content.Doc(title=f"{dept}{year}年政府信息公开工作年度报告", date=f"{year + 1}-01-20",
+                                     agency=dept, body_html=body, year=year), counter_id=str(10000 + i))
+
+        def render_article(self, entry):
+            r = super().render_article(entry)
+            return r
+
+        def list_page(self, path, query, body):
+            r = super().list_page(path, query, body)
+            if r is not None:
+                r.body = r.body.decode("gbk").replace("charset=gbk", "charset=utf-8").encode("utf-8")
+            return r
+
+    BenchSite.render_article = lambda self, e: _utf8(PhpcmsSite.render_article(self, e))
+    return BenchSite
+
+
+def _utf8(reply):
+    reply.body = reply.body.decode("gbk").replace("charset=gbk", "charset=utf-8").encode("utf-8")
+    return reply
+
+
+def crawl(registry: Path, db: Path) -> tuple[float, str]:
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"registry={registry}"]
+    for k, v in {**FAST, "XXGK_DB": str(db)}.items():
+        cmd += ["-s", f"{k}={v}"]
+    t = time.time()
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    if r.returncode:
+        sys.exit(r.stderr[-3000:])
+    return time.time() - t, r.stderr
+
+
+def scrapy_bench() -> float | None:
+    r = subprocess.run([sys.executable, "-m", "scrapy", "bench", "-s", "CLOSESPIDER_TIMEOUT=10", "-s", "LOG_LEVEL=INFO"],
+                       cwd=tempfile.gettempdir(), capture_output=True, text=True)
+    rates = [int(x) for x in re.findall(r"at (\d+) pages/min", r.stderr)]
+    return max(rates) if rates else None
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pages", type=int, default=10000)
+    ap.add_argument("--no-scrapy-bench", action="store_true")
+    a = ap.parse_args()
+    SITE_CLASSES_BACKUP = list(SITE_CLASSES)
+    SITE_CLASSES[:] = [bench_site(a.pages)]
+    try:
+        with SamplePortals() as sp, tempfile.TemporaryDirectory() as tmp:
+            site = sp["bench"]
+            registry = sp.write_registry(Path(tmp) / "bench.csv")
+            db = Path(tmp) / "bench.db"
+            t1, _ = crawl(registry, db)
+            reqs1 = len(site.log)
+            rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            site.log.clear()
+            t2, _ = crawl(registry, db)
+            reqs2 = len(site.log)
+            import sqlite3
+            n = sqlite3.connect(db).execute("SELECT count(*) FROM reports").fetchone()[0]
+            size = db.stat().st_size / 1e6
+    finally:
+        SITE_CLASSES[:] = SITE_CLASSES_BACKUP
+    print(f"reports: {a.pages} generated, {n} archived ({size:.0f} MB)")
+    print(f"first crawl:  {t1:.1f} s, {reqs1} requests, {reqs1 / t1:.1f} pages/s ({a.pages / t1:.1f} reports/s) "
+          f"= {reqs1 / t1 * 60:.0f} pages/min, peak RSS {rss:.0f} MB")
+    print(f"second crawl: {t2:.1f} s, {reqs2} requests (incremental: {t1 / t2:.1f}x faster)")
+    if not a.no_scrapy_bench:
+        rate = scrapy_bench()
+        if rate:
+            print(f"scrapy bench: {rate} pages/min; ours/bench = {reqs1 / t1 * 60 / rate:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Helpers for the crawler tests: run ``scrapy crawl`` in a subprocess against the
+sample portals served by the test process (no test touches a real site)."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+FAST = {
+    "XXGK_ALLOW_PRIVATE_HOSTS": "1",
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "0",
+    "RETRY_BACKOFF_BASE": "0.05",
+    "DOWNLOAD_TIMEOUT": "10",
+    "LOG_LEVEL": "INFO",
+}
+
+
+def crawl_cmd(registry: Path, db: Path, spider: str = "portals", args: dict | None = None,
+              settings: dict | None = None) -> list[str]:
+    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"registry={registry}"]
+    for k, v in (args or {}).items():
+        cmd += ["-a", f"{k}={v}"]
+    for k, v in {**FAST, "XXGK_DB": str(db), **(settings or {})}.items():
+        cmd += ["-s", f"{k}={v}"]
+    return cmd
+
+
+def run_crawl(registry, db, spider="portals", args=None, settings=None, timeout=180) -> subprocess.CompletedProcess:
+    r = subprocess.run(crawl_cmd(registry, db, spider, args, settings), cwd=REPO, capture_output=True, text=True,
+                       timeout=timeout)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "Traceback" not in r.stderr, r.stderr[-5000:]
+    return r
+
+
+def query(db, sql, *params):
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def last_run_stats(db) -> dict:
+    (stats,), = query(db, "SELECT stats FROM crawl_runs ORDER BY id DESC LIMIT 1")
+    return json.loads(stats)
+
+
+def article_url(site, entry) -> str:
+    return site.url(entry.list_path or entry.path)

@@ -1,0 +1,232 @@
+"""The spiders against the sample portals on 127.0.0.1 (never a real site).
+
+One full crawl of every sample portal and one incremental re-crawl are shared by
+the module; resume-after-kill and the private-address rule use their own crawls."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections import Counter
+
+import pytest
+
+from crawler.sample_portals import SamplePortals
+from tests.crawl_helpers import REPO, article_url, crawl_cmd, last_run_stats, query, run_crawl
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("crawl")
+    with SamplePortals() as sp:
+        registry = sp.write_registry(tmp / "portals.csv")
+        db = tmp / "archive.db"
+        run_crawl(registry, db)
+        first = {k: list(s.log) for k, s in sp.sites.items()}
+        stats1 = last_run_stats(db)
+        sp.clear_logs()
+        run_crawl(registry, db)
+        second = {k: list(s.log) for k, s in sp.sites.items()}
+        stats2 = last_run_stats(db)
+        yield {"sp": sp, "db": db, "registry": registry, "first": first, "second": second,
+               "stats1": stats1, "stats2": stats2}
+
+
+def stored_urls(db) -> set[str]:
+    return {u for (u,) in query(db, "SELECT url FROM reports")}
+
+
+PORTALS = ["trs", "hanweb", "gkmlpt", "epoint", "empire", "phpcms", "vsb"]
+
+
+@pytest.mark.parametrize("key", PORTALS)
+def test_every_report_found(crawled, key):
+    site = crawled["sp"][key]
+    expected = {article_url(site, e) for e in site.expected_reports()}
+    stored = stored_urls(crawled["db"])
+    if key == "empire":   # the report at two URLs: whichever came first is archived
+        twins = {site.url(site.alias.path), site.url(site.alias.path.replace("/xznb/", "/bmnb/"))}
+        assert len(twins & stored) == 1
+        expected -= twins
+    assert expected and expected <= stored
+
+
+@pytest.mark.parametrize("key", PORTALS)
+def test_non_reports_skipped_not_fetched(crawled, key):
+    site = crawled["sp"][key]
+    fetched = {r["path"] for r in crawled["first"][key]}
+    non_reports = [e for e in site.entries if not e.doc.is_report]
+    assert non_reports
+    for e in non_reports:
+        assert e.path not in fetched, e.doc.title
+    skipped = {u for (u,) in query(crawled["db"], "SELECT url FROM crawl_log WHERE event='skipped' AND portal=?",
+                                   f"sample-{key}")}
+    assert {site.url(e.path) for e in non_reports} <= skipped
+
+
+@pytest.mark.parametrize("key", PORTALS)
+def test_pagination_complete(crawled, key):
+    site = crawled["sp"][key]
+    lists = crawled["stats1"]["xxgk/portals"][f"sample-{key}"]["lists"]
+    assert lists >= 3, key
+
+
+def test_stored_only_reports_of_sample_portals(crawled):
+    kinds = query(crawled["db"], "SELECT DISTINCT kind FROM reports")
+    assert kinds == [("report",)]
+    n_expected = sum(len(crawled["sp"][k].expected_reports()) for k in PORTALS)
+    assert len(stored_urls(crawled["db"])) == n_expected
+
+
+def test_encoding_gbk_portal(crawled):
+    site = crawled["sp"]["phpcms"]
+    rows = dict(query(crawled["db"], "SELECT url, title FROM reports WHERE url LIKE ?", site.url("/%")))
+    for e in site.expected_reports():
+        assert rows[site.url(e.path)] == e.doc.title
+
+
+def test_clicks_from_counters(crawled):
+    sp, db = crawled["sp"], crawled["db"]
+    clicks = dict(query(db, "SELECT url, clicks FROM reports"))
+    seed = sp["phpcms"].entries[0]
+    assert clicks[sp["phpcms"].url(seed.path)] == 433           # 432 + this crawl's one call
+    for key in ("hanweb", "vsb"):
+        for e in sp[key].expected_reports():
+            if e.doc.raw is None:
+                assert clicks[sp[key].url(e.path)] is not None
+    # every counter was called once per article in the first crawl
+    for key in ("phpcms", "hanweb", "vsb", "epoint"):
+        calls = Counter(r["path"] for r in crawled["first"][key]
+                        if "count" in r["path"].lower() or "visit" in r["path"] or "click" in r["path"])
+        assert calls and max(calls.values()) == 1, key
+
+
+def test_blocked_portal_recorded_not_bypassed(crawled):
+    rows = query(crawled["db"], "SELECT event, http_status FROM crawl_log WHERE portal='sample-blocked'")
+    assert ("blocked", 412) in rows
+    log = crawled["first"]["blocked"]
+    assert len(log) <= 2 and all(r["status"] == 412 for r in log)   # robots.txt + the column, no retry
+    assert crawled["stats1"]["xxgk/portals"]["sample-blocked"]["blocked"] == 1
+
+
+def test_robots_obeyed(crawled):
+    site = crawled["sp"]["trs"]
+    paths = [r["path"] for r in crawled["first"]["trs"]]
+    assert paths.count("/robots.txt") == 1
+    assert not any(p.startswith("/xxgk/ndbg/nbk/") for p in paths)
+    assert any(r[0] == "robots_disallowed" for r in query(crawled["db"], "SELECT reason FROM crawl_log"))
+
+
+def test_retry_after_500(crawled):
+    site = crawled["sp"]["hanweb"]
+    path = next(e.path for e in site.listed() if e.doc.is_report)
+    statuses = [r["status"] for r in crawled["first"]["hanweb"] if r["path"] == path]
+    assert statuses == [500, 200]
+    assert site.url(path) in stored_urls(crawled["db"])
+
+
+def test_redirect_followed(crawled):
+    site = crawled["sp"]["trs"]
+    moved = next(e for e in site.entries if e.list_path)
+    row = query(crawled["db"], "SELECT v.final_url FROM reports r JOIN versions v ON v.id = r.version_id WHERE r.url=?",
+                site.url(moved.list_path))
+    assert row == [(site.url(moved.path),)]
+
+
+def test_same_report_at_two_urls_stored_once(crawled):
+    site = crawled["sp"]["empire"]
+    urls = stored_urls(crawled["db"])
+    twins = {site.url(site.alias.path), site.url(site.alias.path.replace("/xznb/", "/bmnb/"))}
+    assert len(twins & urls) == 1
+    assert any(r[0].startswith("duplicate of") for r in query(crawled["db"], "SELECT reason FROM crawl_log"))
+
+
+def test_dead_link_recorded(crawled):
+    site = crawled["sp"]["empire"]
+    rows = query(crawled["db"], "SELECT reason, http_status FROM crawl_log WHERE url=?", site.url(site.dead.path))
+    assert ("dead_link", 404) in rows
+
+
+def test_nothing_fetched_twice(crawled):
+    for key, log in crawled["first"].items():
+        seen = Counter((r["method"], r["path"]) for r in log if r["status"] != 500)
+        dup = {k: v for k, v in seen.items() if v > 1}
+        assert not dup, (key, dup)
+
+
+def test_no_request_leaves_the_portal(crawled):
+    stats = crawled["stats1"]
+    # the real 柘城 pages call their counter on www.zhecheng.gov.cn: refused, not fetched
+    assert stats.get("xxgk/refused/offsite", 0) >= 15
+    assert "downloader/exception_type_count/twisted.internet.error.DNSLookupError" not in stats
+
+
+def test_incremental_second_crawl(crawled):
+    db, s1, s2 = crawled["db"], crawled["stats1"], crawled["stats2"]
+    assert query(db, "SELECT count(*) FROM versions")[0][0] == len(stored_urls(db))   # no new version
+    assert s2.get("xxgk/reports", 0) == 0
+    assert s2["xxgk/unchanged"] == s1["xxgk/reports"] - s1.get("xxgk/duplicate", 0) + s1.get("xxgk/duplicate", 0)
+    assert s2.get("xxgk/not_modified", 0) >= 20                       # 304 answers to conditional requests
+    bytes1 = sum(r["bytes"] for log in crawled["first"].values() for r in log)
+    bytes2 = sum(r["bytes"] for log in crawled["second"].values() for r in log)
+    counters2 = sum(1 for log in crawled["second"].values() for r in log if "count" in r["path"].lower()
+                    or "visit.jsp" in r["path"] or "dynclicks" in r["path"])
+    assert counters2 == 0                                              # unchanged articles: no counter call
+    assert bytes2 < bytes1 / 2, (bytes1, bytes2)
+    reqs1 = sum(len(v) for v in crawled["first"].values())
+    reqs2 = sum(len(v) for v in crawled["second"].values())
+    assert reqs2 < reqs1
+    runs = query(db, "SELECT count(*) FROM crawl_runs WHERE finished IS NOT NULL")[0][0]
+    assert runs == 2
+
+
+def test_private_addresses_refused_by_default(tmp_path):
+    with SamplePortals(sites=["phpcms"]) as sp:
+        registry = sp.write_registry(tmp_path / "p.csv")
+        run_crawl(registry, tmp_path / "a.db", settings={"XXGK_ALLOW_PRIVATE_HOSTS": "0"})
+        assert sp["phpcms"].log == []
+        assert last_run_stats(tmp_path / "a.db").get("xxgk/refused/private_address", 0) >= 1
+
+
+def test_auto_spider_on_unregistered_portal(tmp_path):
+    """``scrapy crawl auto -a url=…``: a portal the registry does not know."""
+    with SamplePortals(sites=["hanweb"]) as sp:
+        site = sp["hanweb"]
+        registry = sp.write_registry(tmp_path / "p.csv")
+        db = tmp_path / "a.db"
+        run_crawl(registry, db, spider="auto", args={"url": site.url(site.column_paths[0])})
+        expected = {site.url(e.path) for e in site.expected_reports()}
+        assert expected <= stored_urls(db)
+        assert last_run_stats(db)["xxgk/portals"]["adhoc"]["platform"] == "hanweb"
+
+
+def test_resume_after_kill_9(tmp_path):
+    with SamplePortals(sites=["empire"]) as sp:
+        site = sp["empire"]
+        registry = sp.write_registry(tmp_path / "p.csv")
+        db, jobdir = tmp_path / "a.db", tmp_path / "job"
+        cmd = crawl_cmd(registry, db, settings={"JOBDIR": str(jobdir), "DOWNLOAD_DELAY": "0.3"})
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            time.sleep(0.3)
+            if db.exists():
+                try:
+                    if query(db, "SELECT count(*) FROM reports")[0][0] >= 5:
+                        break
+                except Exception:
+                    pass
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        before = stored_urls(db)
+        assert 5 <= len(before) < len(site.expected_reports())
+        first_paths = {r["path"] for r in site.log}
+        sp.clear_logs()
+        run_crawl(registry, db, settings={"JOBDIR": str(jobdir), "DOWNLOAD_DELAY": "0"})
+        expected = {site.url(e.path) for e in site.expected_reports()}
+        assert expected <= stored_urls(db)
+        refetched = {site.url(r["path"]) for r in site.log} & before
+        assert not refetched, refetched                      # archived before the kill: not fetched again
+        assert first_paths
