@@ -66,9 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("portals", help="list, add or discover portals in the registry")
     s.add_argument("action", choices=["list", "add", "discover"])
     s.add_argument("args", nargs="*")
+    s.add_argument("--allow-private", action="store_true", help="discover: allow 127.0.0.1 (sample portals)")
 
     s = sub.add_parser("sample-portals", help="serve the sample portals on 127.0.0.1")
-    s.add_argument("--port", type=int, default=8765)
+    s.add_argument("--port", type=int, default=8765, help="first port; portal i is served on PORT+i")
+    s.add_argument("--registry", help="where to write their registry (default crawler/sample_portals/portals.csv)")
     return p
 
 

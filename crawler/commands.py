@@ -193,7 +193,7 @@ def cmd_portals(args) -> int:
         if len(args.args) < 1:
             raise UserError("usage: xxgk portals discover URL [REGION_CODE ID NAME]")
         from crawler.discover import discover
-        result = discover(args.args[0])
+        result = discover(args.args[0], allow_private=getattr(args, 'allow_private', False))
         print(json.dumps(result, ensure_ascii=False, indent=1))
         if len(args.args) >= 4 and result.get("column"):
             code, pid, name = args.args[1:4]

@@ -195,10 +195,57 @@ CHECK_STATUS_SQL = (
     "FROM checks WHERE checks.version_id = {v}"
 )
 
+def _m_register(db: sqlite_utils.Database) -> None:
+    """Who published what, when: regions (GB/T 2260), agencies linked to them, the portal
+    registry, settings, text reuse and the coverage views (db/regions.py, db/coverage.py,
+    db/crossyear.py, db/textreuse.py)."""
+    db.execute(
+        """CREATE TABLE regions (
+            code TEXT PRIMARY KEY, name TEXT NOT NULL, level TEXT NOT NULL, parent_code TEXT,
+            province_code TEXT, prefecture_code TEXT, full_name TEXT,
+            source TEXT, source_date TEXT)"""
+    )
+    for col in ("level", "parent_code", "province_code", "prefecture_code", "name"):
+        db["regions"].create_index([col])
+    for col in ("linked_region_code", "link_source", "level_source", "entity_key"):
+        db["agencies"].add_column(col, str)
+    db["agencies"].create_index(["linked_region_code"])
+    db["agencies"].create_index(["entity_key"])
+    db.execute(
+        """CREATE TABLE registry_portals (
+            id TEXT PRIMARY KEY, region_code TEXT, name TEXT, level TEXT, base_url TEXT,
+            platform TEXT, enabled INTEGER, source_file TEXT, loaded_at TEXT)"""
+    )
+    db["registry_portals"].create_index(["region_code"])
+    db.execute(
+        "CREATE TABLE register_settings (key TEXT PRIMARY KEY, value TEXT, description TEXT)"
+    )
+    db.execute(
+        """CREATE TABLE section_similarity (
+            report_id INTEGER NOT NULL REFERENCES reports(id),
+            version_id INTEGER NOT NULL REFERENCES versions(id),
+            section_number INTEGER NOT NULL, heading TEXT,
+            prev_report_id INTEGER REFERENCES reports(id),
+            prev_version_id INTEGER REFERENCES versions(id),
+            report_year INTEGER, prev_year INTEGER,
+            jaccard REAL, containment REAL, chars INTEGER, prev_chars INTEGER,
+            PRIMARY KEY (version_id, section_number))"""
+    )
+    db["section_similarity"].create_index(["report_id"])
+    db["reports"].create_index(["agency_id", "report_year"])
+    from . import coverage, regions
+
+    coverage.default_settings(db)
+    regions.load_regions(db)
+    regions.link_agencies(db)
+    coverage.create_views(db)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("base tables", _m001_base),
     ("chinese full-text search", _m002_chinese_fts),
     ("facet columns and wide views", _m003_facets),
+    ("regions, registry, coverage, text reuse (issue 7)", _m_register),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

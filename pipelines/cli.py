@@ -25,12 +25,15 @@ def read_input(path: str) -> bytes:
 
 def cmd_parse(args) -> int:
     data = read_input(args.path)
-    kind = sniff(data)
-    if kind != "text":
-        raise UserError(f"{args.path}: not an HTML or text document (looks like {kind})")
     if not data.strip():
         raise UserError(f"{args.path}: empty file")
+    kind = sniff(data)
+    if kind == "binary":
+        raise UserError(f"{args.path}: not a report document (HTML, text, PDF, DOC/DOCX/WPS or image)")
     record = parse_document(data, url=args.url, encoding=args.encoding)
+    if record["kind"] == "unreadable":
+        reason = record["warnings"][0] if record["warnings"] else "nothing could be read"
+        raise UserError(f"{args.path}: {reason}")
     out = json.dumps(record, ensure_ascii=False, indent=1)
     sys.stdout.buffer.write(out.encode("utf-8") + b"\n")
     return 0

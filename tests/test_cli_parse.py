@@ -38,10 +38,10 @@ def test_parse_encoding_hint(tmp_path):
 @pytest.mark.parametrize("content, message", [
     (None, "no such file"),
     (b"", "empty file"),
-    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "not an HTML or text document"),
-    (bytes(range(256)) * 10, "not an HTML or text document"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00", "not an HTML or text document"),
-], ids=["missing", "empty", "pdf", "binary", "png"])
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "pdf"),
+    (bytes(range(256)) * 10, "not a report document"),
+    (b"PK\x03\x04" + b"\x00" * 60, "zip"),
+], ids=["missing", "empty", "corrupt-pdf", "binary", "corrupt-zip"])
 def test_bad_input_is_one_line_error(tmp_path, content, message):
     path = tmp_path / "input.html"
     if content is not None:
@@ -52,6 +52,17 @@ def test_bad_input_is_one_line_error(tmp_path, content, message):
     assert message in err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert out.stdout == b""
+
+
+def test_parse_accepts_a_pdf_attachment():
+    pdf = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "labelled" / "003.pdf"
+    if not pdf.exists():
+        pytest.skip("../shared not beside the repo")
+    out = xxgk("parse", str(pdf))
+    assert out.returncode == 0, out.stderr
+    record = json.loads(out.stdout)
+    assert record["format"] == "pdf"
+    assert record["applications"]["new_received"]["total"] == 95
 
 
 def test_folder_is_one_line_error(tmp_path):

@@ -169,14 +169,20 @@ def test_wps_is_told_from_doc_by_its_producer():
     doc = (FIXTURES / "report_003.doc").read_bytes()
     assert ole_format(doc) == "doc"
     assert ole_format(doc + "WPS Office".encode("utf-16-le")) == "wps"
-    assert ole_format(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "Workbook".encode("utf-16-le")) == "xls"
+    xls = doc.replace("WordDocument".encode("utf-16-le"), "Workbook".encode("utf-16-le") + bytes(8))
+    assert ole_format(xls) == "xls"
+    record = parse_document(xls)
+    assert record["format"] == "xls" and "Excel" in record["warnings"][0]
 
 
 def test_damaged_doc_warns():
     need_tool("soffice")
-    data = (FIXTURES / "report_003.doc").read_bytes()[:3000]
-    record = bounded(data, 150)
-    assert record["kind"] == "unreadable" or record["warnings"]
+    data = (FIXTURES / "report_003.doc").read_bytes()
+    record = bounded(data[:3000], 150)          # directory lost
+    assert record["kind"] == "unreadable" and "damaged" in record["warnings"][0]
+    broken = data[:1024] + bytes(len(data) - 2048) + data[-1024:]   # streams zeroed
+    record = bounded(broken, 150)
+    assert record["kind"] != "report" and record["warnings"]
 
 
 # --------------------------------------------------------------------------- scans
@@ -195,6 +201,33 @@ def test_scanned_pdf_is_read_by_ocr():
     n, diffs = field_diffs(record, exp)
     assert len(diffs) <= 10, diffs            # OCR: a misread row is dropped, not invented
     assert any("OCR" in w for w in record["warnings"])
+
+
+@needs_shared
+def test_mixed_pdf_ocrs_only_the_scanned_page():
+    need_tool("tesseract", "pdftoppm")
+    from pypdf import PdfReader, PdfWriter
+    w = PdfWriter()
+    w.add_page(PdfReader(LABELLED / "003.pdf").pages[0])
+    w.add_page(PdfReader(FIXTURES / "scan_003.pdf").pages[1])
+    buf = io.BytesIO()
+    w.write(buf)
+    record = bounded(buf.getvalue(), 120)
+    assert record["ocr"] is True and record["ocr_pages"] == [2]
+    assert any("page(s) 2 read by OCR" in x for x in record["warnings"])
+    assert record["active_disclosure"]["licensing"]["decisions"] == 9487
+
+
+def test_ocr_is_capped_in_pages_and_time(monkeypatch):
+    need_tool("tesseract", "pdftoppm")
+    data = (FIXTURES / "scan_003.pdf").read_bytes()
+    monkeypatch.setattr(limits, "MAX_OCR_PAGES", 1)
+    record = bounded(data, 60)
+    assert record["ocr_pages"] == [1]
+    assert any("only the first 1 of 5 scanned pages" in w for w in record["warnings"])
+    monkeypatch.setattr(limits, "OCR_TIME_BUDGET", 0.0)
+    record = bounded(data, 30)
+    assert record["kind"] == "image_only" and any("OCR stopped" in w for w in record["warnings"])
 
 
 def test_scanned_pdf_without_ocr_is_image_only(monkeypatch):

@@ -12,4 +12,5 @@ OFFICE_MEMORY = 6 << 30          # address-space limit of LibreOffice (it maps a
 MAX_ZIP_UNCOMPRESSED = 50 << 20  # a DOCX that inflates past this is refused (zip bomb)
 MAX_ZIP_MEMBERS = 5000
 MAX_ZIP_RATIO = 200              # a member compressed more than this is refused
+MAX_REPAIR_SCAN = 64 << 20        # bytes searched for the catalog of a damaged PDF
 MAX_TEXT_CHARS = 5_000_000       # text taken from one attachment

@@ -17,8 +17,10 @@ _UTF16 = lambda s: s.encode("utf-16-le")   # noqa: E731  (OLE directory names ar
 
 
 def ole_format(data: bytes) -> str:
-    """'doc', 'wps', 'xls', 'ppt' or 'ole' from the streams and producer an OLE file names."""
-    head = data[:2_000_000]
+    """'doc', 'wps', 'xls', 'ppt', 'ole' or 'damaged' from the streams and producer an OLE file names."""
+    if _truncated(data):
+        return "damaged"
+    head = data   # the directory may be anywhere (Word writes it last)
     if _UTF16("WordDocument") in head or b"WordDocument" in head:
         if any(m in head for m in (b"WPS Office", _UTF16("WPS Office"), b"Kingsoft", _UTF16("Kingsoft"),
                                    _UTF16("WPS"), b"WPS \xce\xc4\xd7\xd6")):
@@ -28,7 +30,24 @@ def ole_format(data: bytes) -> str:
         return "xls"
     if _UTF16("PowerPoint Document") in head:
         return "ppt"
+    if _UTF16("Root Entry") not in head:
+        return "damaged"
     return "ole"
+
+
+def _truncated(data: bytes) -> bool:
+    """Whether the sectors the header points at (FAT, directory) lie past the end of the file."""
+    if len(data) < 512:
+        return True
+    shift = int.from_bytes(data[0x1E:0x20], "little")
+    if not 7 <= shift <= 16:
+        return True
+    size = 1 << shift
+    n_fat = int.from_bytes(data[0x2C:0x30], "little")
+    sectors = [int.from_bytes(data[0x30:0x34], "little")]
+    sectors += [int.from_bytes(data[0x4C + 4 * i:0x50 + 4 * i], "little") for i in range(min(n_fat, 109))]
+    sectors = [s for s in sectors if s < 0xFFFFFFFA]
+    return bool(sectors) and max(sectors) * size + size + max(size, 512) > len(data)
 
 
 def libreoffice() -> str | None:
@@ -37,9 +56,11 @@ def libreoffice() -> str | None:
 
 def convert_ole(data: bytes) -> Converted:
     fmt = ole_format(data)
-    if fmt in ("xls", "ppt", "ole"):
-        what = {"xls": "an Excel workbook (XLS)", "ppt": "a PowerPoint file (PPT)"}.get(fmt, "an OLE file that is not a Word document")
-        return Converted(format=fmt, kind="unreadable", warnings=[f"{what}: not read"])
+    if fmt in ("xls", "ppt", "ole", "damaged"):
+        what = {"xls": "an Excel workbook (XLS)", "ppt": "a PowerPoint file (PPT)",
+                "damaged": "a damaged or truncated OLE (DOC/WPS) file: its directory is missing"
+                }.get(fmt, "an OLE file that is not a Word document")
+        return Converted(format="doc" if fmt == "damaged" else fmt, kind="unreadable", warnings=[f"{what}: not read"])
     exe = libreoffice()
     if exe is None:
         return Converted(format=fmt, kind="unreadable",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import tempfile
 import time
 
@@ -36,13 +37,23 @@ def convert_pdf(data: bytes) -> Converted:
         return out
     logging.getLogger("pypdf").setLevel(logging.ERROR)   # damaged files are common: we warn once ourselves
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            if not _decrypt(reader, out):
-                return out
-        n_pages = len(reader.pages)
+        reader, n_pages = _open(PdfReader, data, out)
+    except _Done:
+        return out
     except Exception as exc:
-        return _fallback(data, out, f"PDF damaged or truncated, pypdf could not open it ({_why(exc)})")
+        why = f"PDF damaged or truncated, pypdf could not open it ({_why(exc)})"
+        repaired = _repair(data)
+        try:
+            if repaired is None:
+                raise ValueError("no catalog")
+            reader, n_pages = _open(PdfReader, repaired, out)
+        except _Done:
+            return out
+        except Exception:
+            return _fallback(data, out, why)
+        if n_pages == 0:
+            return _fallback(data, out, why)
+        warnings.append(f"{why}; read after rebuilding its cross-reference table: pages or tables may be missing")
     out.extra["pages"] = n_pages
     if n_pages == 0:
         return _fallback(data, out, "PDF has no readable pages")
@@ -80,6 +91,36 @@ def convert_pdf(data: bytes) -> Converted:
         return out
     out.document = from_text("\n".join(texts))
     return out
+
+
+class _Done(Exception):
+    """The file is understood and cannot be read (a password): stop, warnings said why."""
+
+
+def _open(PdfReader, data: bytes, out: Converted):
+    reader = PdfReader(io.BytesIO(data), strict=False)
+    if reader.is_encrypted and not _decrypt(reader, out):
+        raise _Done
+    return reader, len(reader.pages)
+
+
+_OBJ = re.compile(rb"(\d{1,10})\s+(\d{1,5})\s+obj\b")
+
+
+def _repair(data: bytes) -> bytes | None:
+    """A truncated PDF (its cross-reference table and trailer lost) given a trailer again.
+
+    pypdf rebuilds the cross-reference table by scanning for objects when the
+    ``startxref`` pointer is wrong; it only needs to be told which object is the
+    catalog, found here by its ``/Type /Catalog``.
+    """
+    for m in re.finditer(rb"/Type\s*/Catalog\b", data[:limits.MAX_REPAIR_SCAN]):
+        window = data[max(0, m.start() - 4000):m.start()]
+        objs = list(_OBJ.finditer(window))
+        if objs:
+            num, gen = objs[-1].group(1), objs[-1].group(2)
+            return data + b"\ntrailer\n<</Root %s %s R>>\nstartxref\n0\n%%%%EOF\n" % (num, gen)
+    return None
 
 
 def _decrypt(reader, out: Converted) -> bool:

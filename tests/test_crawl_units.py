@@ -1,0 +1,74 @@
+"""Unit tests of the crawler's pure parts: title classification, the off-site and
+private-address rules, the registry, fingerprints and discovery."""
+from __future__ import annotations
+
+import pytest
+
+from crawler import portals
+from crawler.classify import classify_title
+from crawler.middlewares import host_allowed, is_private_host
+
+
+@pytest.mark.parametrize("title", [
+    "柘城县扶贫办2017年政府信息年度报告", "柘城县人民医院2017年政务信息公开报告", "市林业局2018年政务公开年度报告",
+    "柘城县地方税务局 2017年度政府信息公开报告", "柘城县皇集乡2017年政务公开工作年度报告",
+    "托里县政务服务中心2023年政府信息公开工作年度报告", "鄂尔多斯市2018年政府信息公开年度报告",
+])
+def test_report_titles(title):
+    assert classify_title(title) == ("report", "")
+
+
+@pytest.mark.parametrize("title,reason", [
+    ("《2023年政府信息公开工作年度报告》解读", "interpretation"),
+    ("（图解）托里县2023年政府信息公开工作年度报告", "infographic"),
+    ("一图读懂示范区2017年重点工作", "infographic"),
+    ("柘城县起台镇2017年度报告编制公布工作总结", "notice"),
+    ("2020年度吉林省安图县林业局-安图县林业局政府网站工作年度报表", "other_report"),
+    ("信息公开年报", "not_report"),
+    ("2016，恩格贝，精彩继续！", "not_report"),
+])
+def test_non_report_titles(title, reason):
+    assert classify_title(title) == ("skip", reason)
+
+
+def test_offsite_rule():
+    allowed = {"www.zhecheng.gov.cn"}
+    assert host_allowed("http://www.zhecheng.gov.cn/a.html", allowed)
+    assert host_allowed("http://jb.zhecheng.gov.cn/a.html", allowed)
+    assert not host_allowed("http://www.gov.cn/", allowed)
+    assert not host_allowed("http://evilzhecheng.gov.cn/", allowed)
+    assert host_allowed("http://127.0.0.1:8765/x", {"127.0.0.1:8765"})
+    assert not host_allowed("http://127.0.0.1:8766/x", {"127.0.0.1:8765"})
+
+
+def test_private_addresses():
+    for h in ("127.0.0.1", "10.1.2.3", "192.168.0.1", "localhost", "::1", "169.254.1.1"):
+        assert is_private_host(h), h
+    assert not is_private_host("www.zhecheng.gov.cn")
+    assert not is_private_host("8.8.8.8")
+
+
+def test_shipped_registry_invents_no_url():
+    rows = portals.load()
+    crawlable = [p for p in rows if p.crawlable]
+    assert [p.id for p in crawlable] == ["zhecheng"]
+    assert all(p.source for p in rows)
+    for p in rows:
+        assert len(p.region_code) == 6 and p.region_code.isdigit()
+    assert portals.select(rows, region="4114") == crawlable
+    assert portals.select(rows, region="6542") == []          # 托里县: no URL known
+
+
+def test_discover_on_sample_portal():
+    from crawler.discover import discover
+    from crawler.sample_portals import SamplePortals
+    with SamplePortals(sites=["vsb", "empire"]) as sp:
+        r = discover(sp["vsb"].base_url, allow_private=True, delay=0)
+        assert r["column"] == sp["vsb"].url("/xxgk/xxgknb.htm") and r["platform"] == "smallcms"
+        r = discover(sp["empire"].base_url, allow_private=True, delay=0)
+        assert r["column"] == sp["empire"].url("/xxgk/xxgknb/index.html")
+        assert all("xxgk-archive" in x["headers"]["user-agent"] for x in sp["vsb"].log)
+        sp.clear_logs()
+        r = discover(sp["vsb"].base_url, allow_private=False)
+        assert r["column"] is None and "refusing private" in r["errors"][0]
+        assert sp["vsb"].log == []
