@@ -56,7 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("crawl", help="crawl the registered portals into the archive (scrapy crawl portals)")
     s.add_argument("--db", default="archive.db")
     s.add_argument("--fail-on-alert", action="store_true", help="exit non-zero when a crawl-health alert fires")
-    s.add_argument("scrapy_args", nargs=argparse.REMAINDER, help="extra scrapy options, e.g. -a region=6542 -s DOWNLOAD_DELAY=2")
+    s.add_argument("-a", dest="spider_args", action="append", default=[], metavar="NAME=VALUE",
+                   help="spider argument, as for scrapy crawl: -a region=6542, -a portal=ID, -a registry=FILE, "
+                        "-a spider=trs")
+    s.add_argument("-s", dest="settings", action="append", default=[], metavar="SETTING=VALUE",
+                   help="Scrapy setting, e.g. -s DOWNLOAD_DELAY=3 -s JOBDIR=crawls/run1")
+    s.add_argument("-L", "--loglevel", help="Scrapy log level")
 
     s = sub.add_parser("demo", help="crawl the bundled sample portals on 127.0.0.1 into an archive")
     s.add_argument("--db", default="demo.db")

@@ -96,7 +96,11 @@ def _alerts(crawler) -> list[str]:
 
 
 def cmd_crawl(args) -> int:
-    spider_args, overrides = _scrapy_options(args.scrapy_args or [])
+    tokens = [t for a in getattr(args, "spider_args", []) for t in ("-a", a)]
+    tokens += [t for a in getattr(args, "settings", []) for t in ("-s", a)]
+    if getattr(args, "loglevel", None):
+        tokens += ["-L", args.loglevel]
+    spider_args, overrides = _scrapy_options(tokens + list(getattr(args, "scrapy_args", None) or []))
     overrides.setdefault("XXGK_DB", args.db)
     settings = _settings(overrides)
     spider = spider_args.pop("spider", "portals")

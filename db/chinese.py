@@ -47,6 +47,42 @@ def _normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+_NFKC_NEEDED: frozenset | None = None
+
+
+def _nfkc_needed() -> frozenset:
+    """Characters NFKC might turn into different tokens: those it maps to letters, digits or
+    marks, combining marks, Hangul, and second halves of canonical pairs. Text without any
+    of them tokenises the same with or without NFKC (full-width punctuation only separates)."""
+    global _NFKC_NEEDED
+    if _NFKC_NEEDED is None:
+        need = set()
+        for cp in range(0x110000):
+            if 0xD800 <= cp < 0xE000:
+                continue
+            c = chr(cp)
+            if unicodedata.combining(c) or 0x1100 <= cp <= 0x11FF or 0x3130 <= cp <= 0x318F \
+                    or 0xAC00 <= cp <= 0xD7A3:
+                need.add(c)
+                continue
+            dec = unicodedata.decomposition(c)
+            if not dec:
+                continue
+            if not dec.startswith("<"):
+                need.update(chr(int(x, 16)) for x in dec.split()[1:])
+            n = unicodedata.normalize("NFKC", c)
+            if n != c and any(ch.isalnum() or unicodedata.combining(ch) or _CJK_RE.match(ch)
+                              for ch in c + n):
+                need.add(c)
+        _NFKC_NEEDED = frozenset(need)
+    return _NFKC_NEEDED
+
+
+# at each CJK character: it and the next one if that is CJK too; else a whole run of
+# other letters and digits. One C-level findall gives the token stream in order.
+_TOKEN_RE = re.compile(rf"(?=([{_CJK}][{_CJK}]?|[^\W_{_CJK}]+))(?:[{_CJK}]|[^\W_{_CJK}]+)")
+
+
 def _cjk_tokens(run: str) -> list[str]:
     return [run[i : i + 2] for i in range(len(run) - 1)] + [run[-1]]
 
@@ -55,14 +91,9 @@ def index_tokens(text: str | None) -> str:
     """The token stream stored in the FTS index for ``text``."""
     if not text:
         return ""
-    out: list[str] = []
-    for m in _RUN_RE.finditer(_normalise(text)):
-        cjk, word = m.groups()
-        if cjk:
-            out.extend(_cjk_tokens(cjk))
-        else:
-            out.append(word)
-    return " ".join(out)
+    if not unicodedata.is_normalized("NFKC", text) and not _nfkc_needed().isdisjoint(text):
+        text = unicodedata.normalize("NFKC", text)
+    return " ".join(_TOKEN_RE.findall(text.lower()))
 
 
 def _term_query(term: str) -> str | None:

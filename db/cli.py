@@ -61,7 +61,13 @@ def cmd_load(args) -> int:
             continue
         result = archive.store(record, data, file_meta(f, record))
         counts[result.status] = counts.get(result.status, 0) + 1
+    # issue 7: regions, registry, agency links, cross-year checks and text reuse (db/register.py)
+    from .register import DEFAULT_REGISTRY, refresh
+
+    register = refresh(archive, registry=DEFAULT_REGISTRY)
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing stored"
+    summary += (f"; cross-year checks: {register.get('checks', 0)}"
+                f" ({register.get('fail', 0)} fail, {register.get('warn', 0)} warn)")
     print(f"{args.db}: {len(files)} file(s): {summary}" + (f", {failed} failed" if failed else ""))
     return 1 if failed else 0
 

@@ -35,6 +35,7 @@ DEFAULT_SETTINGS = {
     "crossyear_jump_min": ("20", "…when the larger of the two figures is at least this (件)"),
     "textreuse_threshold": ("0.8", "a section repeats last year's text when its shingle Jaccard similarity is at least this"),
     "textreuse_min_chars": ("80", "sections shorter than this (characters) are not judged for text reuse"),
+    "textreuse_sections": ("1,5,6", "section numbers judged for text reuse (2–4 are the template's tables)"),
 }
 
 DEADLINE_SQL = (
@@ -147,16 +148,17 @@ grid AS (
   FROM entities e JOIN years ON years.y >= e.first_year
   LEFT JOIN covered_codes cc ON cc.code = e.region_code
 )
-SELECT g.entity_key, g.agency_id, g.agency, g.level, g.region_code,
+SELECT g.entity_key, CAST(g.agency_id AS INTEGER) AS agency_id, g.agency, g.level, g.region_code,
   rg.full_name AS region_name, pv.name AS province, pf.name AS prefecture,
-  g.report_year, g.deadline, f.report_id, f.publish_date,
+  CAST(g.report_year AS INTEGER) AS report_year, g.deadline, CAST(f.report_id AS INTEGER) AS report_id,
+  f.publish_date,
   CAST(julianday(f.publish_date) - julianday(g.deadline) AS INTEGER) AS days_late,
   CASE WHEN f.report_id IS NULL THEN
          CASE WHEN date('now') <= g.deadline THEN 'not_yet_due'
               WHEN g.covered THEN 'missing' ELSE 'not_covered' END
        WHEN f.publish_date IS NULL THEN 'found_undated'
        WHEN f.publish_date > g.deadline THEN 'late' ELSE 'on_time' END AS status,
-  g.covered, coalesce(f.reports, 0) AS reports
+  CAST(g.covered AS INTEGER) AS covered, CAST(coalesce(f.reports, 0) AS INTEGER) AS reports
 FROM grid g
 LEFT JOIN found f ON f.entity_key = g.entity_key AND f.report_year = g.report_year
 LEFT JOIN regions rg ON rg.code = g.region_code
@@ -177,10 +179,10 @@ publishers AS (
 )
 SELECT rg.code AS region_code, rg.name AS region, rg.full_name AS region_name, rg.level,
   rg.province_code, pv.name AS province, rg.prefecture_code, pf.name AS prefecture,
-  years.y AS report_year,
-  (cc.code IS NOT NULL) AS covered, coalesce(cc.portals, 0) AS portals,
+  CAST(years.y AS INTEGER) AS report_year,
+  CAST(cc.code IS NOT NULL AS INTEGER) AS covered, CAST(coalesce(cc.portals, 0) AS INTEGER) AS portals,
   {DEADLINE_SQL.format(y='years.y', level="'government'")} AS deadline,
-  gov.report_id AS government_report_id, gov.agency AS government_agency, gov.publish_date,
+  CAST(gov.report_id AS INTEGER) AS government_report_id, gov.agency AS government_agency, gov.publish_date,
   CAST(julianday(gov.publish_date) - julianday({DEADLINE_SQL.format(y='years.y', level="'government'")})
        AS INTEGER) AS days_late,
   CASE WHEN gov.report_id IS NOT NULL THEN
@@ -190,7 +192,8 @@ SELECT rg.code AS region_code, rg.name AS region, rg.full_name AS region_name, r
        WHEN cc.code IS NULL THEN 'not_covered'
        WHEN date('now') <= {DEADLINE_SQL.format(y='years.y', level="'government'")} THEN 'not_yet_due'
        ELSE 'missing' END AS status,
-  coalesce(pb.publishers, 0) AS publishers_found, coalesce(pb.reports, 0) AS reports_found
+  CAST(coalesce(pb.publishers, 0) AS INTEGER) AS publishers_found,
+  CAST(coalesce(pb.reports, 0) AS INTEGER) AS reports_found
 FROM regions rg
 JOIN years
 LEFT JOIN covered_codes cc ON cc.code = rg.code
@@ -201,6 +204,8 @@ LEFT JOIN regions pf ON pf.code = rg.prefecture_code"""
 
 
 def create_views(db) -> None:
+    """(Re)create the coverage views (integer columns are CAST so that Datasette's ?col=value
+    filters and facets match them)."""
     for name, sql in (("coverage_agencies", AGENCIES_VIEW), ("coverage_regions", REGIONS_VIEW)):
         db.execute(f"DROP VIEW IF EXISTS {name}")
         db.execute(sql)

@@ -13,6 +13,7 @@ that has shipped.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from pathlib import Path
 from typing import Callable
 
@@ -20,44 +21,20 @@ import sqlite_utils
 
 from . import chinese
 
-# ------------------------------------------------------------------ table 3/4 keys
-APPLICATION_ROWS = [
-    "new_received", "carried_over", "granted", "partially_granted",
-    "denied.state_secret", "denied.law_forbidden", "denied.security_stability",
-    "denied.third_party", "denied.internal_affairs", "denied.process_info",
-    "denied.enforcement_files", "denied.query_matters",
-    "unable.not_held", "unable.needs_creation", "unable.unclear",
-    "not_handled.complaint", "not_handled.repeated", "not_handled.publication",
-    "not_handled.excessive", "not_handled.confirm",
-    "other.no_correction", "other.no_fee", "other.misc", "other",
-    "total_handled", "carried_forward",
-]
-APPLICATION_COLS = [
-    "natural_person", "commercial", "research", "social_welfare",
-    "legal_services", "other_org", "total",
-]
-REVIEW_ROWS = ["review", "litigation_direct", "litigation_after_review"]
-REVIEW_COLS = ["upheld", "corrected", "other", "pending", "total"]
-ACTIVE_CELLS = [
-    # 2021 template
-    ("regulations", "made"), ("regulations", "repealed"), ("regulations", "in_force"),
-    ("normative_documents", "made"), ("normative_documents", "repealed"),
-    ("normative_documents", "in_force"),
-    ("licensing", "decisions"), ("punishment", "decisions"), ("enforcement", "decisions"),
-    ("fees", "amount"),
-    # 2019 template
-    ("regulations", "new_made"), ("regulations", "new_published"),
-    ("regulations", "total_published"),
-    ("normative_documents", "new_made"), ("normative_documents", "new_published"),
-    ("normative_documents", "total_published"),
-    ("licensing", "previous_items"), ("licensing", "change"),
-    ("other_services", "previous_items"), ("other_services", "change"),
-    ("other_services", "decisions"),
-    ("punishment", "previous_items"), ("punishment", "change"),
-    ("enforcement", "previous_items"), ("enforcement", "change"),
-    ("fees", "previous_items"), ("fees", "change"),
-    ("procurement", "items"), ("procurement", "amount"),
-]
+# ------------------------------------------------------------------ table 2/3/4 keys
+# the parser's keys are the contract (pipelines/labels.py); the wide views follow them
+from pipelines.labels import (  # noqa: E402
+    ACTIVE_2019, ACTIVE_2021, APPLICANT_COLUMNS, APPLICATION_ROWS, REVIEW_BLOCKS, REVIEW_COLUMNS,
+)
+
+APPLICATION_COLS = APPLICANT_COLUMNS
+REVIEW_ROWS = REVIEW_BLOCKS
+REVIEW_COLS = REVIEW_COLUMNS
+# table 2: the 2021 template's cells, then the 2019 template's that are not among them
+ACTIVE_CELLS = list(dict.fromkeys(
+    [(r, c) for r, cols in ACTIVE_2021.items() for c in cols]
+    + [(r, c) for r, cols in ACTIVE_2019.items() for c in cols]
+))
 TABLE_NAMES = ("active_disclosure", "applications", "reviews_litigation")
 
 
@@ -153,21 +130,9 @@ def _m001_base(db: sqlite_utils.Database) -> None:
 
 
 def _m002_chinese_fts(db: sqlite_utils.Database) -> None:
-    """Chinese search: contentless FTS5 over bigram token streams (see db/chinese.py).
-
-    versions_fts has one row per version (rowid = versions.id): its title, agency and the
-    text of all its sections. Datasette searches ``reports`` through it with
-    ``fts_pk = version_id``, so only current versions match, and nothing is ever deleted
-    from either index (old versions stay searchable in sections).
-    """
-    db.execute(
-        "CREATE VIRTUAL TABLE versions_fts USING fts5(title, agency_name, text, content='', prefix='1')"
-    )
-    db.execute(
-        "CREATE VIRTUAL TABLE sections_fts USING fts5(heading, text, content='', prefix='1')"
-    )
+    """Chinese search, first layout: superseded by migration 5 (_m005_search_index), which
+    drops what this made. Fresh archives only get the key-value table."""
     db["archive_meta"].create({"key": str, "value": str}, pk="key")
-    rebuild_fts(db)
 
 
 def _m003_facets(db: sqlite_utils.Database) -> None:
@@ -241,11 +206,35 @@ def _m_register(db: sqlite_utils.Database) -> None:
     coverage.create_views(db)
 
 
+def _m005_search_index(db: sqlite_utils.Database) -> None:
+    """One Chinese search index instead of two (see "FTS upkeep" below).
+
+    Archives indexed by the first layout had every text twice (per section and per
+    version); this drops those tables, numbers each section ``version_id << 10 | ordinal``
+    (no table refers to sections.id) and indexes everything once.
+    """
+    for name in ("versions_fts", "sections_fts"):
+        db.execute(f"DROP VIEW IF EXISTS {name}")
+        db.execute(f"DROP TABLE IF EXISTS {name}")
+    # two steps, so no new id collides with an old one half-way through
+    db.execute("UPDATE sections SET id = -id")
+    db.execute(
+        f"""UPDATE sections SET id = (version_id << {SECTION_BITS}) + (
+              SELECT count(*) FROM sections s2 WHERE s2.version_id = sections.version_id
+                AND (coalesce(s2.number, 1e9), -s2.id) <= (coalesce(sections.number, 1e9), -sections.id))"""
+    )
+    create_search_index(db)
+    # versions stored but not yet in search_fts (store() indexes in batches; see db/store.py)
+    db.execute("CREATE TABLE search_pending (version_id INTEGER PRIMARY KEY)")
+    rebuild_fts(db)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("base tables", _m001_base),
     ("chinese full-text search", _m002_chinese_fts),
     ("facet columns and wide views", _m003_facets),
     ("regions, registry, coverage, text reuse (issue 7)", _m_register),
+    ("one chinese search index", _m005_search_index),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -279,55 +268,116 @@ def create_views(db: sqlite_utils.Database) -> None:
 
 
 # ------------------------------------------------------------------ FTS upkeep
-def index_version(conn, version_id: int, text_tokens: str | None = None) -> None:
-    """Add one version (title, agency, all section text) to versions_fts.
+# One contentless FTS5 table, ``search_fts``, holds every text once, as the bigram token
+# stream of db/chinese.py. Its rowid says where a text belongs:
+#   version_id << SECTION_BITS            the title and agency of a version
+#   version_id << SECTION_BITS | ordinal  section ``ordinal`` (1, 2, ...) of it; that is
+#                                         also the section's id in ``sections``
+# Two views put it under the names Datasette and SQL users search:
+#   sections_fts  rowid = sections.id   (sections only)
+#   versions_fts  rowid = versions.id   (rowid >> SECTION_BITS; ``reports`` searches it
+#                                        with fts_pk = version_id)
+# SQLite flattens the views, so ``versions_fts MATCH ?`` runs on the index. Nothing is ever
+# deleted from it: old versions keep their rows, and reports only match their current one.
+SECTION_BITS = 10
+MAX_SECTIONS = (1 << SECTION_BITS) - 1
 
-    The title and agency are the report's at the time of the call: call it when the
-    version is stored, after the report row has been pointed at it."""
-    row = conn.execute(
-        "SELECT coalesce(json_extract(v.record, '$.title'), r.title), "
-        "coalesce(a.name, json_extract(v.record, '$.agency')) "
+SEARCH_FTS_SQL = (
+    "CREATE VIRTUAL TABLE search_fts USING fts5(title, agency, heading, text, "
+    "content='', prefix='1')"
+)
+
+
+def create_search_index(db: sqlite_utils.Database) -> None:
+    db.execute(SEARCH_FTS_SQL)
+    # fewer, larger merges: a store() commits one report at a time
+    db.execute("INSERT INTO search_fts(search_fts, rank) VALUES ('automerge', 16)")
+    db.execute(
+        "CREATE VIEW sections_fts AS SELECT rowid, search_fts AS sections_fts, rank FROM search_fts "
+        f"WHERE (rowid & {MAX_SECTIONS}) != 0"
+    )
+    db.execute(
+        f"CREATE VIEW versions_fts AS SELECT rowid >> {SECTION_BITS} AS rowid, "
+        "search_fts AS versions_fts, rank FROM search_fts"
+    )
+
+
+def section_id(version_id: int, ordinal: int) -> int:
+    return (version_id << SECTION_BITS) | ordinal
+
+
+def fts_rows(version_id: int, title, agency, sections) -> list[tuple]:
+    """search_fts rows of one version: its title row, then one per (ordinal, heading, text)."""
+    tok = chinese.index_tokens
+    rows = [(version_id << SECTION_BITS, tok(title), tok(agency), None, None)]
+    rows += [(section_id(version_id, n), None, None, tok(h), tok(t)) for n, h, t in sections]
+    return rows
+
+
+INSERT_FTS_SQL = "INSERT INTO search_fts(rowid, title, agency, heading, text) VALUES (?, ?, ?, ?, ?)"
+
+
+def _version_heads(conn, where: str = "", params=()) -> list[tuple]:
+    # a version's title row, as store() indexed it: from its own stored record (else the report's)
+    return conn.execute(
+        "SELECT v.id, coalesce(json_extract(v.record, '$.title'), r.title), "
+        "coalesce(json_extract(v.record, '$.agency'), a.name) "
         "FROM versions v JOIN reports r ON r.id = v.report_id "
-        "LEFT JOIN agencies a ON a.id = r.agency_id WHERE v.id = ?",
-        (version_id,),
-    ).fetchone()
-    title, agency = row if row else (None, None)
-    if text_tokens is None:
-        text_tokens = chinese.index_tokens(_version_text(conn, version_id))
-    conn.execute(
-        "INSERT INTO versions_fts(rowid, title, agency_name, text) VALUES (?, ?, ?, ?)",
-        (version_id, chinese.index_tokens(title), chinese.index_tokens(agency), text_tokens),
-    )
+        f"LEFT JOIN agencies a ON a.id = r.agency_id {where} ORDER BY v.id",
+        params,
+    ).fetchall()
 
 
-def _version_text(conn, version_id: int) -> str:
-    return "\n".join(
-        t for (t,) in conn.execute(
-            "SELECT coalesce(heading, '') || '\n' || coalesce(text, '') FROM sections "
-            "WHERE version_id = ? ORDER BY number, id",
-            (version_id,),
-        )
-    )
+def index_pending(db: sqlite_utils.Database, version_ids: list[int] | None = None,
+                  rows: dict[int, list[tuple]] | None = None) -> int:
+    """Index versions listed in search_pending (all, or those of ``version_ids``), in one
+    transaction; ``rows`` may hold their search rows already (version_id -> fts_rows()).
+    A version another process indexed meanwhile is no longer pending and is skipped."""
+    conn = db.conn
+    with db.atomic():
+        if version_ids is None:
+            pending = [v for (v,) in conn.execute("SELECT version_id FROM search_pending ORDER BY 1")]
+        else:
+            ids = sorted(set(version_ids))
+            pending = [v for (v,) in conn.execute(
+                "SELECT version_id FROM search_pending WHERE version_id IN "
+                "(SELECT value FROM json_each(?)) ORDER BY 1", (json.dumps(ids),))]
+        if not pending:
+            return 0
+        rows = rows or {}
+        missing = [v for v in pending if v not in rows]
+        if missing:
+            rows = dict(rows)
+            heads = {vid: (t, a) for vid, t, a in _version_heads(
+                conn, "WHERE v.id IN (SELECT value FROM json_each(?))", (json.dumps(missing),))}
+            for vid in missing:
+                secs = conn.execute(
+                    "SELECT id & ?, heading, text FROM sections WHERE version_id = ? ORDER BY id",
+                    (MAX_SECTIONS, vid),
+                ).fetchall()
+                title, agency = heads.get(vid, (None, None))
+                rows[vid] = fts_rows(vid, title, agency, secs)
+        conn.executemany(INSERT_FTS_SQL, [r for v in pending for r in rows[v]])
+        conn.executemany("DELETE FROM search_pending WHERE version_id = ?", [(v,) for v in pending])
+    return len(pending)
 
 
 def rebuild_fts(db: sqlite_utils.Database) -> None:
-    """(Re)build both FTS indexes from their source tables."""
+    """(Re)build the search index from versions, reports, agencies and sections."""
     conn = db.conn
-    conn.execute("INSERT INTO versions_fts(versions_fts) VALUES('delete-all')")
-    conn.execute("INSERT INTO sections_fts(sections_fts) VALUES('delete-all')")
-    for (vid,) in conn.execute("SELECT id FROM versions").fetchall():
-        index_version(conn, vid)
+    conn.execute("INSERT INTO search_fts(search_fts) VALUES('delete-all')")
+    heads = _version_heads(conn)
+    conn.executemany(INSERT_FTS_SQL, (r for vid, t, a in heads for r in fts_rows(vid, t, a, [])))
     conn.executemany(
-        "INSERT INTO sections_fts(rowid, heading, text) VALUES (?, ?, ?)",
-        (
-            (sid, chinese.index_tokens(h), chinese.index_tokens(t))
-            for sid, h, t in conn.execute("SELECT id, heading, text FROM sections").fetchall()
-        ),
+        INSERT_FTS_SQL,
+        ((sid, None, None, chinese.index_tokens(h), chinese.index_tokens(t))
+         for sid, h, t in conn.execute("SELECT id, heading, text FROM sections ORDER BY id").fetchall()),
     )
     conn.execute(
         "INSERT OR REPLACE INTO archive_meta(key, value) VALUES ('tokenizer_version', ?)",
         (str(chinese.TOKENIZER_VERSION),),
     )
+    conn.execute("DELETE FROM search_pending")
 
 
 # ------------------------------------------------------------------ opening
@@ -365,7 +415,7 @@ def migrate(db: sqlite_utils.Database, target: int | None = None) -> list[int]:
         finally:
             db.execute("PRAGMA foreign_keys = ON")
         applied.append(version)
-    if target >= 2 and "archive_meta" in db.table_names():
+    if "search_fts" in db.table_names():
         row = db.execute(
             "SELECT value FROM archive_meta WHERE key = 'tokenizer_version'"
         ).fetchone()
@@ -392,4 +442,7 @@ def open_archive(path: str | Path, target: int | None = None) -> sqlite_utils.Da
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA cache_size = -65536")  # 64 MB: the FTS and cell b-trees stay in memory
     migrate(db, target)
+    if "search_pending" in db.table_names():
+        # versions a writer stored but had not indexed yet when it stopped
+        index_pending(db)
     return db

@@ -46,6 +46,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +55,14 @@ from typing import Any
 import sqlite_utils
 
 from . import chinese
-from .schema import CHECK_STATUS_SQL, TABLE_NAMES, index_version, open_archive
+from .schema import (
+    CHECK_STATUS_SQL, MAX_SECTIONS, TABLE_NAMES, fts_rows, index_pending, open_archive, section_id,
+)
+
+#: the search index is written in batches: at most this many stored versions, or this many
+#: seconds (checked at each store()), wait in ``search_pending`` before they are searchable
+INDEX_BATCH = 64
+INDEX_DELAY = 2.0
 
 
 @dataclass
@@ -115,9 +123,13 @@ def iter_cells(record: dict):
                        1 if (table, row_key, col_key) in derived else 0)
 
 
-def _stored_record(record: dict) -> str:
-    # section text lives in `sections` and the numbers in `cells`; keep the rest as parsed
+def _stored_record(record: dict, agency_name: str | None = None) -> str:
+    # section text lives in `sections` and the numbers in `cells`; keep the rest as parsed.
+    # An agency name given only in meta is kept too: the version's search row is rebuilt
+    # from this record alone (schema.rebuild_fts).
     slim = {k: v for k, v in record.items() if k not in TABLE_NAMES and k != "raw_cells"}
+    if agency_name and not slim.get("agency"):
+        slim["agency"] = agency_name
     if isinstance(slim.get("sections"), list):
         slim["sections"] = [
             {k: v for k, v in s.items() if k != "text"} for s in slim["sections"] if isinstance(s, dict)
@@ -125,11 +137,27 @@ def _stored_record(record: dict) -> str:
     return json.dumps(slim, ensure_ascii=False, default=str)
 
 
+def _sections(record: dict) -> list[tuple]:
+    """(number, heading, text) of a record's sections; past MAX_SECTIONS the rest joins the last."""
+    out = [(s.get("number"), s.get("heading"), s.get("text"))
+           for s in (record.get("sections") or []) if isinstance(s, dict)]
+    if len(out) > MAX_SECTIONS:
+        last = out[MAX_SECTIONS - 1]
+        rest = "\n".join(f"{h or ''}\n{t or ''}" for _, h, t in out[MAX_SECTIONS - 1:])
+        out = out[:MAX_SECTIONS - 1] + [(last[0], last[1], rest)]
+    return out
+
+
 class Archive:
     """An open archive file. Not thread-safe: one Archive per thread."""
 
     def __init__(self, db: "str | Path | sqlite_utils.Database" = "archive.db"):
         self.db = db if isinstance(db, sqlite_utils.Database) else open_archive(db)
+        self._pending_fts: list[tuple] = []
+        self._index_queue: dict[int, list[tuple]] = {}
+        self._queued_since = 0.0
+        self.index_batch = INDEX_BATCH
+        self.index_delay = INDEX_DELAY
 
     # ---------------------------------------------------------------- crawl runs
     def start_run(self, spider: str, started: str | None = None) -> int:
@@ -140,6 +168,7 @@ class Archive:
         return cur.lastrowid
 
     def finish_run(self, run_id: int, stats: dict | None = None, finished: str | None = None) -> None:
+        self.flush_index()
         with self.db.atomic():
             self.db.execute(
                 "UPDATE crawl_runs SET finished = ?, stats = ? WHERE id = ?",
@@ -188,8 +217,38 @@ class Archive:
         raw_bytes = _as_bytes(raw)
         sha = hashlib.sha256(raw_bytes).hexdigest()
         fetched_at = meta.get("fetched_at") or now_iso()
-        with self.db.atomic():
-            return self._store(record, raw_bytes, sha, url, fetched_at, meta)
+        self._pending_fts = []
+        try:
+            with self.db.atomic():
+                result = self._store(record, raw_bytes, sha, url, fetched_at, meta)
+            if self._pending_fts:  # committed: queue its search rows
+                if not self._index_queue:
+                    self._queued_since = time.monotonic()
+                self._index_queue[result.version_id] = self._pending_fts
+        finally:
+            self._pending_fts = []
+        if len(self._index_queue) >= self.index_batch or (
+                self._index_queue and time.monotonic() - self._queued_since >= self.index_delay):
+            self.flush_index()
+        return result
+
+    def flush_index(self) -> int:
+        """Add the queued versions to the search index now (one transaction); returns how many."""
+        queue, self._index_queue = self._index_queue, {}
+        if not queue:
+            return 0
+        return index_pending(self.db, list(queue), queue)
+
+    def close(self) -> None:
+        """Flush the search index and close the file."""
+        self.flush_index()
+        self.db.close()
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def _store(self, record, raw_bytes, sha, url, fetched_at, meta) -> StoreResult:
         ex = self.db.execute
@@ -221,10 +280,10 @@ class Archive:
             )
             status = "unchanged" if version_id == current_version else "reverted"
         else:
-            version_id = self._insert_version(report_id, record, raw_bytes, sha, fetched_at, meta)
+            version_id = self._insert_version(report_id, record, raw_bytes, sha, fetched_at, meta,
+                                              agency_name)
             status = "new" if current_version is None else "changed"
             self._point_report_at(report_id, version_id, record, agency_id, agency_name, meta)
-            index_version(self.db.conn, version_id, text_tokens=" ".join(t for t in self._tokens if t))
 
         if status == "reverted":
             self._point_report_at(report_id, version_id, record, agency_id, agency_name, meta)
@@ -235,25 +294,25 @@ class Archive:
         clicks = meta.get("clicks", record.get("clicks"))
         if clicks is not None:
             observed_at = meta.get("clicks_observed_at") or fetched_at
-            seen = ex(
-                "SELECT 1 FROM click_observations WHERE report_id = ? AND observed_at = ?",
-                (report_id, observed_at),
-            ).fetchone()
-            if not seen:
-                ex(
-                    "INSERT INTO click_observations(report_id, observed_at, clicks, source) VALUES (?, ?, ?, ?)",
-                    (report_id, observed_at, int(clicks), meta.get("clicks_source") or "page"),
-                )
-            latest = ex(
-                "SELECT clicks FROM click_observations WHERE report_id = ? ORDER BY observed_at DESC, id DESC LIMIT 1",
+            ex(
+                "INSERT INTO click_observations(report_id, observed_at, clicks, source) "
+                "SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM click_observations "
+                "WHERE report_id = ? AND observed_at = ?)",
+                (report_id, observed_at, int(clicks), meta.get("clicks_source") or "page",
+                 report_id, observed_at),
+            )
+            ex(
+                "UPDATE reports SET clicks = (SELECT clicks FROM click_observations WHERE report_id = ?1 "
+                "ORDER BY observed_at DESC, id DESC LIMIT 1) WHERE id = ?1",
                 (report_id,),
-            ).fetchone()
-            ex("UPDATE reports SET clicks = ? WHERE id = ?", (latest[0], report_id))
+            )
+        if self._pending_fts:
+            ex("INSERT INTO search_pending(version_id) VALUES (?)", (version_id,))
         return StoreResult(report_id, version_id, status)
 
-    def _insert_version(self, report_id, record, raw_bytes, sha, fetched_at, meta) -> int:
-        ex = self.db.execute
-        version_id = ex(
+    def _insert_version(self, report_id, record, raw_bytes, sha, fetched_at, meta, agency_name=None) -> int:
+        conn = self.db.conn
+        version_id = conn.execute(
             "INSERT INTO versions(report_id, sha256, fetched_at, last_fetched_at, http_status, final_url, "
             "encoding, raw, raw_compression, raw_size, content_type, parser_version, record, warnings, attachments) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'zlib', ?, ?, ?, ?, ?, ?)",
@@ -261,34 +320,39 @@ class Archive:
                 report_id, sha, fetched_at, fetched_at, meta.get("http_status"),
                 meta.get("final_url"), meta.get("encoding") or record.get("encoding"),
                 zlib.compress(raw_bytes, 6), len(raw_bytes), meta.get("content_type"),
-                record.get("parser_version"), _stored_record(record),
+                record.get("parser_version"), _stored_record(record, agency_name),
                 json.dumps(record.get("warnings") or [], ensure_ascii=False),
                 json.dumps(record.get("attachments") or [], ensure_ascii=False),
             ),
         ).lastrowid
-        sections = [s for s in (record.get("sections") or []) if isinstance(s, dict)]
-        self._tokens = []
-        for s in sections:
-            sid = ex(
-                "INSERT INTO sections(report_id, version_id, number, heading, text) VALUES (?, ?, ?, ?, ?)",
-                (report_id, version_id, s.get("number"), s.get("heading"), s.get("text")),
-            ).lastrowid
-            tokens = (chinese.index_tokens(s.get("heading")), chinese.index_tokens(s.get("text")))
-            self._tokens.extend(tokens)
-            ex("INSERT INTO sections_fts(rowid, heading, text) VALUES (?, ?, ?)", (sid, *tokens))
-        self.db.conn.executemany(
+        self._insert_derived(report_id, version_id, record, agency_name)
+        return version_id
+
+    def _insert_derived(self, report_id, version_id, record, agency_name) -> None:
+        """Sections, cells and checks of one version (and its search rows, queued for the end)."""
+        conn = self.db.conn
+        sections = _sections(record)
+        conn.executemany(
+            "INSERT INTO sections(id, report_id, version_id, number, heading, text) VALUES (?, ?, ?, ?, ?, ?)",
+            [(section_id(version_id, n), report_id, version_id, num, h, t)
+             for n, (num, h, t) in enumerate(sections, 1)],
+        )
+        self._pending_fts.extend(fts_rows(
+            version_id, record.get("title"), record.get("agency") or agency_name,
+            [(n, h, t) for n, (_, h, t) in enumerate(sections, 1)],
+        ))
+        conn.executemany(
             "INSERT INTO cells(report_id, version_id, table_name, row_key, col_key, value, raw, derived) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [(report_id, version_id, *c) for c in iter_cells(record)],
         )
-        self.db.conn.executemany(
+        conn.executemany(
             "INSERT INTO checks(report_id, version_id, name, status, detail) VALUES (?, ?, ?, ?, ?)",
             [
                 (report_id, version_id, c.get("name"), c.get("status"), c.get("detail"))
                 for c in (record.get("checks") or []) if isinstance(c, dict)
             ],
         )
-        return version_id
 
     def _update_region(self, report_id: int, agency_id: int) -> None:
         self.db.execute(
@@ -300,20 +364,20 @@ class Archive:
         )
 
     def _point_report_at(self, report_id, version_id, record, agency_id, agency_name, meta) -> None:
-        ex = self.db.execute
-        ex(
-            "UPDATE reports SET agency_id = ?, title = ?, kind = ?, report_year = ?, publish_date = ?, "
-            "publish_datetime = ?, source = ?, template = ?, version_id = ?, "
-            f"check_status = ({CHECK_STATUS_SQL.format(v='?')}) WHERE id = ?",
+        self.db.execute(
+            "UPDATE reports SET agency_id = ?1, title = ?2, kind = ?3, report_year = ?4, publish_date = ?5, "
+            "publish_datetime = ?6, source = ?7, template = ?8, version_id = ?9, "
+            f"check_status = ({CHECK_STATUS_SQL.format(v='?9')}), "
+            "region_code = CASE WHEN ?1 IS NULL THEN region_code ELSE (SELECT region_code FROM agencies WHERE id = ?1) END, "
+            "region_name = CASE WHEN ?1 IS NULL THEN region_name ELSE (SELECT region_name FROM agencies WHERE id = ?1) END, "
+            "level = CASE WHEN ?1 IS NULL THEN level ELSE (SELECT level FROM agencies WHERE id = ?1) END WHERE id = ?10",
             (
                 agency_id, record.get("title"), record.get("kind") or "report",
                 record.get("report_year"), record.get("publish_date"),
                 record.get("publish_datetime"), record.get("source"), record.get("template"),
-                version_id, version_id, report_id,
+                version_id, report_id,
             ),
         )
-        if agency_id is not None:
-            self._update_region(report_id, agency_id)
 
 
 def store(record: dict, raw: bytes | str | None, meta: dict | None = None,

@@ -75,7 +75,7 @@ def decode_bytes(data: bytes, hint: str | None = None, content_type: str | None 
         if utf8 is not None and enc != "utf-8" and enc in ("gb18030", "big5", "shift_jis", "euc_jp"):
             warnings.append(f"{source} encoding {enc} is wrong: the bytes are UTF-8")
             return utf8, "utf-8", warnings
-        text = _strict(data, enc)
+        text = utf8 if enc == "utf-8" and utf8 is not None else _strict(data, enc)
         if text is not None:
             return text, _label(enc, data), warnings
         warnings.append(f"{source} encoding {enc} does not fit the bytes; detected instead")

@@ -224,6 +224,7 @@ def test_metadata_contract_and_canned_queries(archive, seed_record, labelled_rec
     archive.store(seed_record, RAW, META)
     for txt, rec in labelled_records:
         archive.store(rec, txt.read_bytes(), {"url": txt.resolve().as_uri()})
+    archive.flush_index()
     meta = json.loads(METADATA.read_text("utf-8"))
     dbmeta = meta["databases"]["archive"]
     for key in ("title", "description_html", "source", "license"):

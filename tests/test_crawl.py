@@ -230,3 +230,15 @@ def test_resume_after_kill_9(tmp_path):
         refetched = {site.url(r["path"]) for r in site.log} & before
         assert not refetched, refetched                      # archived before the kill: not fetched again
         assert first_paths
+
+
+def test_xxgk_crawl_command_alerts_on_blocked_portal(tmp_path):
+    import sys
+    with SamplePortals(sites=["blocked", "gkmlpt"]) as sp:
+        registry = sp.write_registry(tmp_path / "p.csv")
+        cmd = [sys.executable, "-m", "crawler.cli", "crawl", "--db", str(tmp_path / "a.db"), "--fail-on-alert",
+               "-a", f"registry={registry}", "-s", "XXGK_ALLOW_PRIVATE_HOSTS=1", "-s", "DOWNLOAD_DELAY=0",
+               "-L", "WARNING"]
+        r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 1 and "sample-blocked: blocked" in r.stderr
+        assert len(sp["gkmlpt"].log) > 5

@@ -57,6 +57,7 @@ def corpus_archive(tmp_path_factory, shared_dir):
         rec = {"title": title, "agency": None, "kind": "report",
                "sections": [{"number": i + 1, "heading": None, "text": c} for i, c in enumerate(chunks)]}
         archive.store(rec, text.encode(), {"url": f"file:///corpus/{name}"})
+    archive.flush_index()
     return archive, docs
 
 

@@ -87,7 +87,8 @@ class SamplePortals:
 
     def stop(self) -> None:
         for server in self.servers:
-            server.shutdown()
+            if self.threads:  # shutdown() waits for serve_forever(): only when started
+                server.shutdown()
             server.server_close()
 
     def __enter__(self):

@@ -1,0 +1,196 @@
+"""Cross-year checks: does this year's report agree with last year's report of the same publisher?
+
+    from db.crossyear import run_cross_year_checks
+    run_cross_year_checks(db)                  # every publisher
+    run_cross_year_checks(db, agency_id=12)    # one publisher (after storing its reports)
+
+``db`` is a path, a sqlite-utils Database or a :class:`db.store.Archive`. Publishers are
+``agencies.entity_key`` (a region's government across its name variants, else one agency; see
+``db/regions.py``). Per publisher and report year one report is compared (the current version of
+the report with the most table cells); results go to ``checks`` on that report's current version
+and into ``reports.check_status``. Rerunning replaces the publisher's earlier cross-year rows.
+
+=================================  ===========================================================
+check                              rule (this year Y against last year Y−1)
+=================================  ===========================================================
+crossyear_carried_over             Y's applications ``carried_over.total`` (上年结转) = Y−1's
+                                   ``carried_forward.total`` (结转下年度): fail when the totals
+                                   differ, warn when only applicant columns differ
+crossyear_in_force_regulations     Y−1 ``regulations.in_force`` + Y ``made`` − Y ``repealed`` =
+                                   Y ``in_force`` (2021 template in both years), else fail
+crossyear_in_force_normative       the same for ``normative_documents`` (行政规范性文件)
+crossyear_jump_<metric>            warn when a figure grew or shrank by more than
+                                   ``crossyear_jump_factor`` (setting, default 5×) and the larger
+                                   figure is at least ``crossyear_jump_min`` (default 20): metrics
+                                   applications (new_received.total), reviews (review.total),
+                                   litigation (direct + after review), licensing, punishment
+crossyear_text_reuse               warn when a section repeats the previous report's text
+                                   (``db/textreuse.py``); compares with the latest earlier year
+=================================  ===========================================================
+
+A check whose inputs are missing in either year (no table, older template, no report for Y−1)
+is not written. Jumps are warnings, not failures: a real change is possible.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from . import coverage, regions, textreuse
+from .schema import CHECK_STATUS_SQL
+
+PREFIX = "crossyear_"
+JUMP_METRICS = {
+    "applications": [("applications", "new_received", "total")],
+    "reviews": [("reviews_litigation", "review", "total")],
+    "litigation": [("reviews_litigation", "litigation_direct", "total"),
+                   ("reviews_litigation", "litigation_after_review", "total")],
+    "licensing": [("active_disclosure", "licensing", "decisions")],
+    "punishment": [("active_disclosure", "punishment", "decisions")],
+}
+APPLICANT_COLS = ("natural_person", "commercial", "research", "social_welfare", "legal_services", "other_org")
+
+
+def _database(db):
+    from .store import Archive
+
+    if isinstance(db, Archive):
+        return db.db
+    if isinstance(db, (str, Path)):
+        return Archive(db).db
+    return db
+
+
+def _cells(conn, version_id: int) -> dict:
+    return {(t, r, c): v for t, r, c, v in conn.execute(
+        "SELECT table_name, row_key, col_key, value FROM cells WHERE version_id = ?", (version_id,))}
+
+
+def _fmt(v) -> str:
+    return "—" if v is None else (str(int(v)) if float(v).is_integer() else str(v))
+
+
+def compare(cur: dict, prev: dict, year: int, factor: float, minimum: float) -> list[dict]:
+    """Cross-year checks of year ``year`` (cells ``cur``) against year ``year - 1`` (``prev``)."""
+    out = []
+    py = year - 1
+    co = cur.get(("applications", "carried_over", "total"))
+    cf = prev.get(("applications", "carried_forward", "total"))
+    if co is not None and cf is not None:
+        diffs = [c for c in APPLICANT_COLS
+                 if cur.get(("applications", "carried_over", c)) is not None
+                 and prev.get(("applications", "carried_forward", c)) is not None
+                 and cur[("applications", "carried_over", c)] != prev[("applications", "carried_forward", c)]]
+        detail = f"{year} 上年结转 carried_over.total {_fmt(co)} vs {py} 结转下年度 carried_forward.total {_fmt(cf)}"
+        if co != cf:
+            status = "fail"
+        elif diffs:
+            status = "warn"
+            detail += "; columns differ: " + ", ".join(
+                f"{c} {_fmt(cur[('applications', 'carried_over', c)])}≠{_fmt(prev[('applications', 'carried_forward', c)])}"
+                for c in diffs)
+        else:
+            status = "pass"
+        out.append({"name": PREFIX + "carried_over", "status": status, "detail": detail})
+    for row, label in (("regulations", "regulations"), ("normative_documents", "normative")):
+        last = prev.get(("active_disclosure", row, "in_force"))
+        made = cur.get(("active_disclosure", row, "made"))
+        repealed = cur.get(("active_disclosure", row, "repealed"))
+        now = cur.get(("active_disclosure", row, "in_force"))
+        if None in (last, made, repealed, now):
+            continue
+        expected = last + made - repealed
+        out.append({
+            "name": f"{PREFIX}in_force_{label}", "status": "pass" if expected == now else "fail",
+            "detail": f"{py} in_force {_fmt(last)} + {year} made {_fmt(made)} − repealed {_fmt(repealed)} "
+                      f"= {_fmt(expected)} {'=' if expected == now else '≠'} {year} in_force {_fmt(now)}"})
+    for metric, keys in JUMP_METRICS.items():
+        a = [prev.get(k) for k in keys]
+        b = [cur.get(k) for k in keys]
+        if None in a or None in b:
+            continue
+        before, after = sum(a), sum(b)
+        hi, lo = max(before, after), min(before, after)
+        jumped = hi >= minimum and hi > factor * max(lo, 1)
+        ratio = f"×{after / before:.1f}" if before else "from 0"
+        out.append({
+            "name": f"{PREFIX}jump_{metric}", "status": "warn" if jumped else "pass",
+            "detail": f"{py} {_fmt(before)} → {year} {_fmt(after)} ({ratio}; flagged beyond ×{factor:g} "
+                      f"when the larger figure is ≥ {minimum:g})"})
+    return out
+
+
+def _primary_reports(conn, agency_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """report year → (report_id, version_id) of the publisher's report compared for that year."""
+    marks = ",".join("?" * len(agency_ids))
+    rows = conn.execute(
+        f"""SELECT r.report_year, r.id, r.version_id,
+              (SELECT count(*) FROM cells c WHERE c.version_id = r.version_id) AS n
+            FROM reports r WHERE r.agency_id IN ({marks}) AND r.kind = 'report'
+              AND r.report_year IS NOT NULL AND r.version_id IS NOT NULL
+            ORDER BY r.report_year, n DESC, r.id""", agency_ids).fetchall()
+    best: dict[int, tuple[int, int]] = {}
+    for year, rid, vid, _ in rows:
+        best.setdefault(year, (rid, vid))
+    return best
+
+
+def run_cross_year_checks(db, agency_id: int | None = None, *, jump_factor: float | None = None,
+                          jump_min: float | None = None, text_reuse: bool = True) -> dict:
+    """Write the cross-year checks (and text-reuse rows) of one publisher or of all.
+
+    Returns counts: ``{"publishers": n, "checks": n, "pass": n, "warn": n, "fail": n}``."""
+    db = _database(db)
+    conn = db.conn
+    counts = defaultdict(int)
+    with db.atomic():
+        regions.load_regions(db)
+        coverage.default_settings(db)
+        regions.link_agencies(db, None if agency_id is None else [agency_id])
+        factor = jump_factor if jump_factor is not None else coverage.setting(db, "crossyear_jump_factor", float)
+        minimum = jump_min if jump_min is not None else coverage.setting(db, "crossyear_jump_min", float)
+        threshold = coverage.setting(db, "textreuse_threshold", float)
+        min_chars = coverage.setting(db, "textreuse_min_chars", int)
+        judged = {int(x) for x in (coverage.setting(db, "textreuse_sections") or "").split(",") if x.strip()}
+        if agency_id is None:
+            keys = [k for (k,) in conn.execute("SELECT DISTINCT entity_key FROM agencies")]
+        else:
+            keys = [k for (k,) in conn.execute("SELECT entity_key FROM agencies WHERE id = ?", (agency_id,))]
+        for key in keys:
+            ids = [i for (i,) in conn.execute("SELECT id FROM agencies WHERE entity_key = ?", (key,))]
+            if not ids:
+                continue
+            counts["publishers"] += 1
+            marks = ",".join("?" * len(ids))
+            report_ids = [i for (i,) in conn.execute(
+                f"SELECT id FROM reports WHERE agency_id IN ({marks})", ids)]
+            if report_ids:
+                rmarks = ",".join("?" * len(report_ids))
+                conn.execute(
+                    f"DELETE FROM checks WHERE name LIKE '{PREFIX}%' AND report_id IN ({rmarks})", report_ids)
+                conn.execute(f"DELETE FROM section_similarity WHERE report_id IN ({rmarks})", report_ids)
+            years = _primary_reports(conn, ids)
+            ordered = sorted(years)
+            for i, year in enumerate(ordered):
+                rid, vid = years[year]
+                checks = []
+                if year - 1 in years:
+                    checks += compare(_cells(conn, vid), _cells(conn, years[year - 1][1]), year, factor, minimum)
+                if text_reuse and i > 0:
+                    prev_year = ordered[i - 1]
+                    prid, pvid = years[prev_year]
+                    rows = textreuse.compare_reports(conn, rid, vid, year, prid, pvid, prev_year)
+                    check = textreuse.reuse_check(rows, threshold, min_chars, judged or None)
+                    if check:
+                        checks.append(check)
+                conn.executemany(
+                    "INSERT INTO checks(report_id, version_id, name, status, detail) VALUES (?, ?, ?, ?, ?)",
+                    [(rid, vid, c["name"], c["status"], c["detail"]) for c in checks])
+                for c in checks:
+                    counts["checks"] += 1
+                    counts[c["status"]] += 1
+            if report_ids:
+                conn.execute(
+                    f"UPDATE reports SET check_status = ({CHECK_STATUS_SQL.format(v='reports.version_id')}) "
+                    f"WHERE id IN ({rmarks})", report_ids)
+    return dict(counts)

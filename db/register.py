@@ -1,0 +1,31 @@
+"""One call after storing: regions, registry, agency links, cross-year checks and text reuse.
+
+    from db.register import refresh
+    refresh(archive_or_db_or_path, registry="crawler/portals.csv")   # after a load or a crawl
+    refresh(archive, agency_id=12)                                   # after storing one report
+
+``xxgk load`` calls it with ``crawler/portals.csv``; a crawl calls it once when it closes with
+the registry it crawled (``crawler/sample_portals/portals.csv`` for ``xxgk demo``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import coverage, regions
+from .crossyear import _database, run_cross_year_checks
+
+DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "crawler" / "portals.csv"
+
+
+def refresh(db, registry: "str | Path | None" = None, agency_id: int | None = None, **kwargs) -> dict:
+    """Load the regions (when missing or outdated) and ``registry`` (if given), then link agencies
+    and run the cross-year checks (all publishers, or the one of ``agency_id``)."""
+    db = _database(db)
+    with db.atomic():
+        regions.load_regions(db)
+        coverage.default_settings(db)
+        portals = coverage.load_registry(db, registry) if registry and Path(registry).exists() else 0
+        coverage.create_views(db)
+    result = run_cross_year_checks(db, agency_id, **kwargs)
+    result["registry_portals"] = portals
+    return result
