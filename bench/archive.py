@@ -194,6 +194,7 @@ def main(argv=None) -> int:
         if args.reports >= 10_000 and (i + 1) % 10_000 == 0:
             el = time.perf_counter() - t0 - gen_time
             print(f"  stored {i + 1:,} ({(i + 1) / el:,.0f} reports/s)", file=sys.stderr, flush=True)
+    archive.flush_index()  # the last queued versions become searchable: part of the load
     load_s = time.perf_counter() - t0 - gen_time
     archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     archive.db.execute("ANALYZE")

@@ -5,8 +5,11 @@ crawler depends on four calls only:
 * :meth:`CrawlArchive.start_run` / :meth:`finish_run` → the ``crawl_runs`` rows
 * :meth:`CrawlArchive.log` → ``crawl_log``: what the crawler saw and did not archive
   (blocked pages, skipped titles, dead links, duplicates, refused requests)
-* :meth:`CrawlArchive.fetch_state` / :meth:`remember` → ``crawl_fetch_state``: ETag,
-  Last-Modified and SHA-256 per URL, for conditional requests and the content check
+* :meth:`CrawlArchive.fetch_state` / :meth:`remember` / :meth:`touch` → ``crawl_fetch_state``:
+  ETag, Last-Modified and SHA-256 per URL, for conditional requests and the content check,
+  plus the list entry (title, date) and when the URL was last validated (stored, or
+  confirmed unchanged) — what the re-validation window (``XXGK_REVALIDATE_DAYS``) reads
+* :meth:`CrawlArchive.record_attachment` / :meth:`attachment_path` → ``db.attachments``
 
 ``crawl_log`` and ``crawl_fetch_state`` belong to the crawler (created here, in the
 archive file, if missing); everything else belongs to ``db``.
@@ -27,6 +30,13 @@ class FetchState:
     etag: str | None
     last_modified: str | None
     sha256: str | None
+    list_title: str | None = None     # the list entry when the URL was last validated
+    list_date: str | None = None
+    validated_at: str | None = None   # last stored, or last confirmed unchanged (304 / same bytes)
+
+
+STATE_COLUMNS = {"list_title": "TEXT", "list_date": "TEXT", "validated_at": "TEXT"}
+TOUCH_BATCH = 500
 
 
 class CrawlArchive:
@@ -45,12 +55,18 @@ class CrawlArchive:
                 http_status INTEGER, fetched_at TEXT);
             """
         )
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(crawl_fetch_state)").fetchall()}
+        for col, typ in STATE_COLUMNS.items():   # archives written before the re-validation window
+            if col not in have:
+                self.db.execute(f"ALTER TABLE crawl_fetch_state ADD COLUMN {col} {typ}")
+        self._touched: list[tuple] = []
 
     # -- runs ------------------------------------------------------------------
     def start_run(self, spider: str) -> int:
         return self.archive.start_run(spider)
 
     def finish_run(self, run_id: int, stats: dict) -> None:
+        self.flush_touched()
         self.archive.finish_run(run_id, stats)
 
     # -- reports ---------------------------------------------------------------
@@ -76,20 +92,44 @@ class CrawlArchive:
 
     # -- incremental -------------------------------------------------------------
     def fetch_state(self) -> dict[str, FetchState]:
-        rows = self.db.execute("SELECT url, etag, last_modified, sha256 FROM crawl_fetch_state").fetchall()
+        rows = self.db.execute("SELECT url, etag, last_modified, sha256, list_title, list_date, validated_at"
+                               " FROM crawl_fetch_state").fetchall()
         return {r[0]: FetchState(*r) for r in rows}
 
     def remember(self, url: str, portal: str, etag: str | None, last_modified: str | None, sha256: str,
-                 http_status: int, fetched_at: str) -> None:
+                 http_status: int, fetched_at: str, list_title: str | None = None,
+                 list_date: str | None = None) -> None:
+        """A URL archived (or recognised as a duplicate) by this crawl: validated now."""
         with self.db.conn:
             self.db.execute(
-                "INSERT INTO crawl_fetch_state(url, portal, etag, last_modified, sha256, http_status, fetched_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET etag=excluded.etag,"
+                "INSERT INTO crawl_fetch_state(url, portal, etag, last_modified, sha256, http_status, fetched_at,"
+                " list_title, list_date, validated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET etag=excluded.etag,"
                 " last_modified=excluded.last_modified, sha256=excluded.sha256, http_status=excluded.http_status,"
-                " fetched_at=excluded.fetched_at",
-                (url, portal, etag, last_modified, sha256, http_status, fetched_at))
+                " fetched_at=excluded.fetched_at, list_title=excluded.list_title, list_date=excluded.list_date,"
+                " validated_at=excluded.validated_at",
+                (url, portal, etag, last_modified, sha256, http_status, fetched_at, list_title, list_date,
+                 now_iso()))
+
+    def touch(self, url: str, list_title: str | None, list_date: str | None) -> None:
+        """A URL confirmed unchanged (304, or the same bytes): validated now, with the list
+        entry that was seen. Written in batches (a lost batch only means re-validating)."""
+        self._touched.append((list_title, list_date, now_iso(), url))
+        if len(self._touched) >= TOUCH_BATCH:
+            self.flush_touched()
+
+    def flush_touched(self) -> None:
+        rows, self._touched = self._touched, []
+        if rows:
+            with self.db.conn:
+                self.db.executemany("UPDATE crawl_fetch_state SET list_title = ?, list_date = ?, validated_at = ?"
+                                    " WHERE url = ?", rows)
 
     def close(self) -> None:
+        try:
+            self.flush_touched()
+        except sqlite3.Error:
+            pass
         try:
             self.db.conn.close()
         except sqlite3.Error:

@@ -24,6 +24,7 @@ HANDLERS = {
     "parse": "pipelines.cli:cmd_parse",
     "load": "db.cli:cmd_load",
     "serve": "db.cli:cmd_serve",
+    "reparse": "db.cli:cmd_reparse",
     "crawl": "crawler.commands:cmd_crawl",
     "demo": "crawler.commands:cmd_demo",
     "portals": "crawler.commands:cmd_portals",
@@ -52,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--db", default="archive.db", help="archive file (default: archive.db)")
     s.add_argument("--port", type=int, default=8001)
     s.add_argument("--host", default="127.0.0.1")
+
+    s = sub.add_parser("reparse", help="re-derive sections, cells and checks of stored pages with the current parser")
+    s.add_argument("--db", default="archive.db", help="archive file (default: archive.db)")
+    s.add_argument("--all", action="store_true", help="every version, not only those from an older parser")
 
     s = sub.add_parser("crawl", help="crawl the registered portals into the archive (scrapy crawl portals)")
     s.add_argument("--db", default="archive.db")

@@ -80,19 +80,17 @@ def run_crawls(settings, jobs: list[tuple[str, dict]], on_done=None) -> list:
 
 
 def _alerts(crawler) -> list[str]:
+    """The crawl-health alerts of a finished crawl (:mod:`crawler.monitoring`): computed
+    and stored in ``crawl_runs.alerts`` by the CrawlRunExtension when the spider closed."""
+    from crawler import monitoring
     spider = crawler.spider
-    stats = crawler.stats.get_stats()
-    out = []
-    if stats.get("finish_reason") not in (None, "finished"):
-        out.append(f"crawl ended: {stats.get('finish_reason')}")
-    for pid, s in (spider.portal_summary() if spider else {}).items():
-        if s.get("blocked"):
-            out.append(f"{pid}: blocked by a JavaScript challenge")
-        elif not s.get("lists"):
-            out.append(f"{pid}: no list page could be read")
-        elif not (s.get("reports") or s.get("unchanged")):
-            out.append(f"{pid}: no report found")
-    return out
+    alerts = getattr(spider, "xxgk_alerts", None)
+    if alerts is None:   # no run row (e.g. the spider failed to open): checks on the stats alone
+        stats = dict(crawler.stats.get_stats())
+        if spider is not None and hasattr(spider, "portal_summary"):
+            stats["xxgk/portals"] = spider.portal_summary()
+        alerts = monitoring.check(stats, settings=crawler.settings)
+    return monitoring.messages(alerts)
 
 
 def cmd_crawl(args) -> int:
@@ -105,6 +103,8 @@ def cmd_crawl(args) -> int:
     settings = _settings(overrides)
     spider = spider_args.pop("spider", "portals")
     crawlers = run_crawls(settings, [(spider, spider_args)])
+    if settings.get("XXGK_REDIS_URL"):   # a distributed worker: `xxgk store-worker` checks the whole crawl
+        return 0
     alerts = [a for c in crawlers for a in _alerts(c)]
     for a in alerts:
         print(f"alert: {a}", file=sys.stderr)

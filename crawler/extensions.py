@@ -1,5 +1,6 @@
 """Every crawl writes a ``crawl_runs`` row: opened when the spider opens, closed with
-Scrapy's stats (plus a per-portal summary) when it closes — also on SIGINT."""
+Scrapy's stats (plus a per-portal summary) when it closes — also on SIGINT — and
+the crawl-health checks of :mod:`crawler.monitoring` (``crawl_runs.alerts``)."""
 from __future__ import annotations
 
 from scrapy import signals
@@ -23,4 +24,9 @@ class CrawlRunExtension:
         stats["finish_reason"] = reason
         stats["xxgk/portals"] = spider.portal_summary()
         archive.finish_run(spider.run_id, stats)
+        # crawl health (crawler/monitoring.py): alerts into crawl_runs.alerts; a
+        # distributed worker's archive is remote — the store-worker checks the whole crawl
+        if getattr(archive, "local", True):
+            from crawler import monitoring
+            spider.xxgk_alerts = monitoring.after_crawl(archive.db, spider.run_id, stats, self.crawler.settings)
         spider.close_journal(reason)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
+import json
 import sys
 from pathlib import Path
 
@@ -28,12 +30,62 @@ def iter_files(paths):
                 _warn(f"skipping {f}: not .html, .htm or .txt")
 
 
-def file_meta(path: Path, record: dict) -> dict:
+def _sidecar_url(entry) -> str | None:
+    if not isinstance(entry, dict):
+        return None
+    for d in (entry, entry.get("source") if isinstance(entry.get("source"), dict) else {}):
+        for key in ("original_url", "url"):
+            if isinstance(d.get(key), str) and d[key].startswith(("http://", "https://")):
+                return d[key]
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _manifest(folder: Path) -> dict:
+    """{absolute file path: URL} from ``folder/manifest.json`` (a list of {"file": ...} entries)."""
+    p = folder / "manifest.json"
+    try:
+        entries = json.loads(p.read_text(encoding="utf-8")) if p.is_file() else []
+    except (OSError, ValueError):
+        _warn(f"ignoring {p}: not readable JSON")
+        return {}
+    if isinstance(entries, dict):
+        entries = entries.get("files") or list(entries.values())
+    out = {}
+    for e in entries if isinstance(entries, list) else []:
+        url = _sidecar_url(e)
+        if url and isinstance(e.get("file"), str):
+            out[str((folder / e["file"]).resolve())] = url
+    return out
+
+
+def original_url(path: Path) -> str | None:
+    """The URL a saved file was published at, when a sidecar says so: ``NAME.source.json`` next
+    to it ("original_url" or "url", at the top or under "source"), or a ``manifest.json`` in its
+    folder or any folder above whose entry's "file" is this file."""
+    path = path.resolve()
+    side = path.with_name(path.stem + ".source.json")
+    if side.is_file():
+        try:
+            url = _sidecar_url(json.loads(side.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            url = None
+        if url:
+            return url
+    for folder in path.parents:
+        url = _manifest(folder).get(str(path))
+        if url:
+            return url
+    return None
+
+
+def file_meta(path: Path, record: dict, url: str | None = None) -> dict:
     st = path.stat()
     fetched = _dt.datetime.fromtimestamp(int(st.st_mtime), _dt.timezone.utc).isoformat()
     return {
-        # a saved file has no URL unless the page names one: a stable synthetic one
-        "url": record.get("url") or path.resolve().as_uri(),
+        # a saved file: the URL a sidecar gives, else the one the page names, else a stable
+        # synthetic one
+        "url": url or record.get("url") or path.resolve().as_uri(),
         "fetched_at": fetched,
         "encoding": record.get("encoding"),
         "content_type": "text/plain" if path.suffix.lower() == ".txt" else "text/html",
@@ -51,25 +103,51 @@ def cmd_load(args) -> int:
     archive = Archive(args.db)
     counts: dict[str, int] = {}
     failed = 0
+    stored: set[int] = set()
     for f in files:
         data = f.read_bytes()
+        url = original_url(f)
         try:
-            record = parse_document(data, url=None)
+            record = parse_document(data, url=url)
         except Exception as exc:  # one bad file must not stop a load
             _warn(f"{f}: could not parse: {type(exc).__name__}: {exc}")
             failed += 1
             continue
-        result = archive.store(record, data, file_meta(f, record))
+        result = archive.store(record, data, file_meta(f, record, url))
         counts[result.status] = counts.get(result.status, 0) + 1
+        stored.add(result.report_id)
+    archive.flush_index()
     # issue 7: regions, registry, agency links, cross-year checks and text reuse (db/register.py)
     from .register import DEFAULT_REGISTRY, refresh
 
-    register = refresh(archive, registry=DEFAULT_REGISTRY)
+    agency_ids = {a for r in stored for (a,) in archive.db.execute(
+        "SELECT agency_id FROM reports WHERE id = ? AND agency_id IS NOT NULL", (r,))}
+    register = refresh(archive, registry=DEFAULT_REGISTRY, agency_ids=agency_ids)
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing stored"
     summary += (f"; cross-year checks: {register.get('checks', 0)}"
                 f" ({register.get('fail', 0)} fail, {register.get('warn', 0)} warn)")
     print(f"{args.db}: {len(files)} file(s): {summary}" + (f", {failed} failed" if failed else ""))
     return 1 if failed else 0
+
+
+def cmd_reparse(args) -> int:
+    """Re-derive sections, cells and checks of stored versions with the current parser."""
+    db = Path(args.db)
+    if not db.exists():
+        raise UserError(f"{db}: no such archive")
+    from pipelines import PARSER_VERSION
+
+    from .store import Archive
+
+    archive = Archive(db)
+    ids = None if not args.all else [v for (v,) in archive.db.execute("SELECT id FROM versions ORDER BY id")]
+    if ids is None:
+        ids = archive.outdated_versions(PARSER_VERSION)
+    result = archive.reparse(version_ids=ids, progress=_warn)
+    archive.close()
+    print(f"{db}: {result['reparsed']} version(s) re-parsed with parser {PARSER_VERSION}"
+          + (f", {result['failed']} failed" if result["failed"] else ""))
+    return 1 if result["failed"] else 0
 
 
 def metadata_for(db: str | Path) -> dict:

@@ -127,19 +127,22 @@ pub AS (
   WHERE r.kind = 'report' AND r.report_year IS NOT NULL
 ),
 found AS (
-  SELECT entity_key, report_year, min(publish_date) AS publish_date, report_id, count(*) AS reports
+  -- report_id and agency are those of the earliest published report (SQLite's bare columns
+  -- with a single min())
+  SELECT entity_key, report_year, min(publish_date) AS publish_date, report_id, agency,
+    count(*) AS reports
   FROM pub GROUP BY entity_key, report_year
 )"""
 
 AGENCIES_VIEW = f"""CREATE VIEW coverage_agencies AS
 WITH RECURSIVE {_COMMON},
+latest AS (
+  SELECT entity_key, agency, max(report_year * 100000000 + report_id) AS latest FROM pub GROUP BY entity_key
+),
 entities AS (
-  SELECT entity_key, min(agency_id) AS agency_id, max(level) AS level, max(region_code) AS region_code,
-    min(report_year) AS first_year, max(portal_url) AS portal_url,
-    (SELECT p2.agency FROM pub p2 WHERE p2.entity_key = pub.entity_key
-      ORDER BY p2.report_year DESC, p2.report_id DESC LIMIT 1) AS agency,
-    count(DISTINCT agency_id) AS names
-  FROM pub GROUP BY entity_key
+  SELECT pub.entity_key, min(agency_id) AS agency_id, max(level) AS level, max(region_code) AS region_code,
+    min(report_year) AS first_year, max(portal_url) AS portal_url, latest.agency
+  FROM pub JOIN latest ON latest.entity_key = pub.entity_key GROUP BY pub.entity_key
 ),
 grid AS (
   SELECT e.*, years.y AS report_year,
@@ -168,8 +171,7 @@ LEFT JOIN regions pf ON pf.code = rg.prefecture_code"""
 REGIONS_VIEW = f"""CREATE VIEW coverage_regions AS
 WITH RECURSIVE {_COMMON},
 gov AS (
-  SELECT substr(f.entity_key, 5) AS code, f.report_year, f.publish_date, f.report_id,
-    (SELECT agency FROM pub WHERE pub.report_id = f.report_id) AS agency
+  SELECT substr(f.entity_key, 5) AS code, f.report_year, f.publish_date, f.report_id, f.agency
   FROM found f WHERE f.entity_key LIKE 'gov:%'
 ),
 publishers AS (

@@ -135,9 +135,11 @@ def _primary_reports(conn, agency_ids: list[int]) -> dict[int, tuple[int, int]]:
     return best
 
 
-def run_cross_year_checks(db, agency_id: int | None = None, *, jump_factor: float | None = None,
-                          jump_min: float | None = None, text_reuse: bool = True) -> dict:
-    """Write the cross-year checks (and text-reuse rows) of one publisher or of all.
+def run_cross_year_checks(db, agency_id: int | None = None, *, agency_ids=None,
+                          jump_factor: float | None = None, jump_min: float | None = None,
+                          text_reuse: bool = True) -> dict:
+    """Write the cross-year checks (and text-reuse rows) of one publisher, of the publishers of
+    ``agency_ids``, or (neither given) of all.
 
     Returns counts: ``{"publishers": n, "checks": n, "pass": n, "warn": n, "fail": n}``."""
     db = _database(db)
@@ -146,16 +148,20 @@ def run_cross_year_checks(db, agency_id: int | None = None, *, jump_factor: floa
     with db.atomic():
         regions.load_regions(db)
         coverage.default_settings(db)
-        regions.link_agencies(db, None if agency_id is None else [agency_id])
+        ids = None if agency_id is None and agency_ids is None else (
+            {agency_id} if agency_id is not None else set()) | set(agency_ids or ())
+        ids = None if ids is None else sorted(i for i in ids if i is not None)
+        regions.link_agencies(db, ids)
         factor = jump_factor if jump_factor is not None else coverage.setting(db, "crossyear_jump_factor", float)
         minimum = jump_min if jump_min is not None else coverage.setting(db, "crossyear_jump_min", float)
         threshold = coverage.setting(db, "textreuse_threshold", float)
         min_chars = coverage.setting(db, "textreuse_min_chars", int)
         judged = {int(x) for x in (coverage.setting(db, "textreuse_sections") or "").split(",") if x.strip()}
-        if agency_id is None:
+        if ids is None:
             keys = [k for (k,) in conn.execute("SELECT DISTINCT entity_key FROM agencies")]
         else:
-            keys = [k for (k,) in conn.execute("SELECT entity_key FROM agencies WHERE id = ?", (agency_id,))]
+            keys = sorted({k for i in ids for (k,) in conn.execute(
+                "SELECT entity_key FROM agencies WHERE id = ?", (i,))})
         for key in keys:
             ids = [i for (i,) in conn.execute("SELECT id FROM agencies WHERE entity_key = ?", (key,))]
             if not ids:

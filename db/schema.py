@@ -229,12 +229,23 @@ def _m005_search_index(db: sqlite_utils.Database) -> None:
     rebuild_fts(db)
 
 
+def _m_crawl_health(db: sqlite_utils.Database) -> None:
+    """Crawl-health checks (crawler/monitoring.py, issue 6): each run's alerts as JSON
+    (a list of {check, portal, message, value, threshold}), and how many fired."""
+    cols = {c.name for c in db["crawl_runs"].columns}
+    if "alerts" not in cols:
+        db.execute("ALTER TABLE crawl_runs ADD COLUMN alerts TEXT")
+    if "alert_count" not in cols:
+        db.execute("ALTER TABLE crawl_runs ADD COLUMN alert_count INTEGER")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("base tables", _m001_base),
     ("chinese full-text search", _m002_chinese_fts),
     ("facet columns and wide views", _m003_facets),
     ("regions, registry, coverage, text reuse (issue 7)", _m_register),
     ("one chinese search index", _m005_search_index),
+    ("crawl health: alerts of each crawl run (issue 6)", _m_crawl_health),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -441,6 +452,9 @@ def open_archive(path: str | Path, target: int | None = None) -> sqlite_utils.Da
         db.enable_wal()
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA cache_size = -65536")  # 64 MB: the FTS and cell b-trees stay in memory
+    # checkpoint every ~40 MB of WAL rather than 4 MB: a page rewritten by many small
+    # transactions (one per report) is copied back to the file once, not every time
+    db.execute("PRAGMA wal_autocheckpoint = 10000")
     migrate(db, target)
     if "search_pending" in db.table_names():
         # versions a writer stored but had not indexed yet when it stopped

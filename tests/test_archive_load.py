@@ -57,3 +57,64 @@ def test_load_errors(tmp_path, capsys):
 def test_serve_missing_db(tmp_path, capsys):
     assert main(["serve", "--db", str(tmp_path / "nope.db")]) == 2
     assert "no such archive" in capsys.readouterr().err
+
+
+def test_load_takes_original_url_from_sidecars(tmp_path, shared_dir, capsys):
+    """A sidecar NAME.source.json or a manifest.json (in the folder or above) gives the URL."""
+    seed = (shared_dir / "seed/tuoli-2023-report.txt").read_bytes()
+    corpus = tmp_path / "corpus"
+    (corpus / "docs").mkdir(parents=True)
+    (corpus / "labelled").mkdir()
+    (corpus / "docs/a.txt").write_bytes(seed)
+    (corpus / "manifest.json").write_text(json.dumps(
+        [{"file": "docs/a.txt", "source": {"original_url": "http://www.example.gov.cn/a.html"}}]), "utf-8")
+    (corpus / "labelled/b.txt").write_bytes(seed + b"\n")
+    (corpus / "labelled/b.source.json").write_text(json.dumps({"original_url": "http://x.gov.cn/b.htm"}), "utf-8")
+    (corpus / "labelled/c.txt").write_bytes(seed + b"\n\n")
+    (corpus / "labelled/c.source.json").write_text(json.dumps({"source": {"repo": "r", "path": "p"}}), "utf-8")
+    db = tmp_path / "a.db"
+    assert main(["load", str(corpus), "--db", str(db)]) == 0
+    assert "3 new" in capsys.readouterr().out
+    urls = {r[0] for r in sqlite3.connect(db).execute("SELECT url FROM reports")}
+    assert urls == {"http://www.example.gov.cn/a.html", "http://x.gov.cn/b.htm",
+                    (corpus / "labelled/c.txt").resolve().as_uri()}
+    # loading again (or a folder below the manifest) changes nothing
+    assert main(["load", str(corpus / "docs"), "--db", str(db)]) == 0
+    assert "1 unchanged" in capsys.readouterr().out
+
+
+def test_reparse_applies_a_new_parser_without_recrawling(tmp_path, shared_dir, capsys):
+    from pipelines import PARSER_VERSION
+
+    db = tmp_path / "a.db"
+    assert main(["load", str(shared_dir / "seed"), "--db", str(db)]) == 0
+    conn = sqlite3.connect(db)
+    want = conn.execute("SELECT * FROM cells ORDER BY 1, 2, 3, 4, 5").fetchall()
+    sections = conn.execute("SELECT id, number, heading, text FROM sections ORDER BY id").fetchall()
+    # as an older parser left it: other version, fewer cells, no sections, no checks
+    with conn:
+        conn.execute("UPDATE versions SET parser_version = '0.9'")
+        conn.execute("DELETE FROM cells WHERE table_name = 'applications'")
+        conn.execute("UPDATE cells SET value = value + 1")
+        conn.execute("DELETE FROM sections")
+        conn.execute("DELETE FROM checks")
+        conn.execute("UPDATE reports SET title = 'old title', check_status = NULL")
+    conn.close()
+    capsys.readouterr()
+    assert main(["reparse", "--db", str(db)]) == 0
+    assert "1 version(s) re-parsed" in capsys.readouterr().out
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT * FROM cells ORDER BY 1, 2, 3, 4, 5").fetchall() == want
+    assert conn.execute("SELECT id, number, heading, text FROM sections ORDER BY id").fetchall() == sections
+    assert conn.execute("SELECT parser_version FROM versions").fetchall() == [(PARSER_VERSION,)]
+    assert conn.execute("SELECT title FROM reports").fetchone()[0] == "托里县政务服务中心2023年政府信息公开工作年度报告"
+    assert conn.execute("SELECT count(*) FROM checks").fetchone()[0] > 0
+    assert conn.execute("SELECT count(*) FROM versions").fetchone()[0] == 1  # no new version
+    # the search index follows the new sections
+    hits = conn.execute("SELECT count(*) FROM sections_fts WHERE sections_fts MATCH '\"复议\"'").fetchone()[0]
+    assert hits == sum(1 for s in sections if "复议" in (s[3] or ""))
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    # nothing left to do
+    assert main(["reparse", "--db", str(db)]) == 0
+    assert "0 version(s) re-parsed" in capsys.readouterr().out

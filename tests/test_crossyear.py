@@ -115,7 +115,6 @@ def test_rerun_is_idempotent_and_jump_factor_configurable(archive):
 def test_new_version_of_last_year_rechecks(archive):
     """Correcting last year's report (a new version) and rerunning replaces the failure: the
     totals agree now (the applicant columns still do not: a warning)."""
-    from db.store import Archive  # noqa: F401  (archive is an Archive)
     from tests.test_crossyear_fixtures import base_record, variant
 
     base = base_record()

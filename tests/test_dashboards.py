@@ -44,6 +44,9 @@ def served(tmp_path_factory, shared_dir):
         rec = variant(base, XSS_AGENCY, year, f"{year + 1}-01-20",
                       changes={("applications", "carried_over", "total"): co} if co else None)
         archive.store(rec, f"xss {year}".encode(), {"url": f"http://test.invalid/xss/{year}"})
+    from db.register import refresh
+
+    refresh(archive)
     archive.db.close()
     env = dict(os.environ, PYTHONPATH=str(REPO))
     cli = [sys.executable, "-m", "crawler.cli"]
