@@ -80,6 +80,15 @@ class CrawlArchive:
             (sha256, other_than)).fetchone()
         return row[0] if row else None
 
+    # -- attachments (db.attachments) ---------------------------------------------
+    def record_attachment(self, report_id: int | None, version_id: int | None, info: dict) -> None:
+        from db.attachments import record_attachment
+        record_attachment(self.db, report_id, version_id, info)
+
+    def last_attachment(self, url: str) -> dict | None:
+        from db.attachments import last_attachment
+        return last_attachment(self.db, url)
+
     # -- what was not archived -------------------------------------------------
     def log(self, run_id: int | None, portal: str, url: str, event: str, reason: str = "",
             http_status: int | None = None, title: str | None = None, list_url: str | None = None,
@@ -122,7 +131,7 @@ class CrawlArchive:
         rows, self._touched = self._touched, []
         if rows:
             with self.db.conn:
-                self.db.executemany("UPDATE crawl_fetch_state SET list_title = ?, list_date = ?, validated_at = ?"
+                self.db.conn.executemany("UPDATE crawl_fetch_state SET list_title = ?, list_date = ?, validated_at = ?"
                                     " WHERE url = ?", rows)
 
     def close(self) -> None:

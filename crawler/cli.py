@@ -29,6 +29,7 @@ HANDLERS = {
     "demo": "crawler.commands:cmd_demo",
     "portals": "crawler.commands:cmd_portals",
     "sample-portals": "crawler.commands:cmd_sample_portals",
+    "store-worker": "crawler.distributed:cmd_store_worker",
 }
 
 
@@ -81,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample-portals", help="serve the sample portals on 127.0.0.1")
     s.add_argument("--port", type=int, default=8765, help="first port; portal i is served on PORT+i")
     s.add_argument("--registry", help="where to write their registry (default crawler/sample_portals/portals.csv)")
+    s = sub.add_parser("store-worker", help="the archive's one writer in a distributed crawl: applies the "
+                                            "items workers (xxgk crawl -s XXGK_REDIS_URL=...) put in Redis")
+    s.add_argument("--redis", required=True, metavar="URL", help="e.g. redis://127.0.0.1:6379/0")
+    s.add_argument("--db", default="archive.db")
+    s.add_argument("--crawl", default=None, help="name of the shared crawl (XXGK_REDIS_CRAWL, default portals)")
+    s.add_argument("--fail-on-alert", action="store_true", help="exit non-zero when a crawl-health alert fires")
+    s.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
     return p
 
 

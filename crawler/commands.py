@@ -114,7 +114,7 @@ def cmd_crawl(args) -> int:
 def summary_line(pid: str, s: dict) -> str:
     state = "BLOCKED" if s.get("blocked") else "ok"
     return (f"{pid:16s} {s.get('platform', ''):9s} {state:7s} reports {s.get('reports', 0):3d}  "
-            f"unchanged {s.get('unchanged', 0):3d}  skipped {s.get('skipped', 0):3d}  dead {s.get('dead', 0):2d}  "
+            f"unchanged {s.get('unchanged', 0):3d}  files {s.get('attachments', 0):2d}  skipped {s.get('skipped', 0):3d}  dead {s.get('dead', 0):2d}  "
             f"robots {s.get('robots', 0):2d}  refused {s.get('refused', 0):2d}  lists {s.get('lists', 0):2d}  "
             f"tables {s.get('tables_parsed', 0):3d}  checks failed {s.get('checks_failed', 0):2d}")
 
@@ -156,9 +156,17 @@ def cmd_demo(args) -> int:
     import sqlite3
     con = sqlite3.connect(db)
     n_reports = con.execute("SELECT count(*) FROM reports").fetchone()[0]
+    try:
+        n_files, n_file_reports = con.execute(
+            "SELECT count(DISTINCT sha256), count(DISTINCT CASE WHEN role = 'report' THEN report_id END)"
+            " FROM attachments WHERE sha256 IS NOT NULL").fetchone()
+    except sqlite3.Error:
+        n_files = n_file_reports = 0
     con.close()
     print(f"\nsummary: {n_reports} reports in {db} ({totals.get('reports', 0)} fetched this run, "
-          f"{totals.get('unchanged', 0)} unchanged), tables parsed {totals.get('tables_parsed', 0)}, "
+          f"{totals.get('unchanged', 0)} unchanged), attachments {n_files} files "
+          f"({totals.get('attachments', 0)} fetched this run, {n_file_reports} reports read from a file, "
+          f"{totals.get('attachment_warnings', 0)} unreadable), tables parsed {totals.get('tables_parsed', 0)}, "
           f"checks failed {totals.get('checks_failed', 0)}, blocked portals {totals.get('blocked', 0)}, "
           f"skipped {totals.get('skipped', 0)} (+{totals.get('duplicate', 0)} duplicate), "
           f"dead links {totals.get('dead', 0)}, robots-disallowed {totals.get('robots', 0)}, "

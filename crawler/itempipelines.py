@@ -1,6 +1,11 @@
-"""Item pipelines — one job each: spider → item → **parse → validate → deduplicate → store**.
+"""Item pipelines — one job each: spider → item → **download files → parse → validate → deduplicate → store**.
 
-* :class:`ParsePipeline`       ``pipelines.parse_document`` on the raw bytes → ``item.record``
+* :class:`crawler.attachments.AttachmentsPipeline`  downloads report files and attachments
+* :class:`ParsePipeline`       ``pipelines.parse_document`` on the raw bytes → ``item.record``;
+  attachments the parser reads are parsed too: an attachment that is the report (a
+  全真版 PDF next to a 文字版 page) is compared with the page (``copies_agree`` check,
+  a ``fail`` names the cells that differ); a page that is only a wrapper around its
+  attachment takes the attachment's record; an unreadable one is a warning
 * :class:`ValidatePipeline`    drops pages the parser says are not reports; counts failed checks
 * :class:`DeduplicatePipeline` one report at two URLs is archived once (same bytes)
 * :class:`StorePipeline`       ``db.store`` for reports; ``crawl_log`` for blocked and skipped
@@ -8,6 +13,8 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from scrapy.exceptions import DropItem
 
@@ -61,6 +68,11 @@ class ParsePipeline(_Base):
             self.stats.inc_value("xxgk/parse_errors")
             record = {"title": item.list_title, "kind": "report", "warnings": [f"parse failed: {exc!r}"]}
         record = dict(record or {})
+        if item.attachment_only:
+            if item.files:
+                item.files[0].update(role="report", parsed_kind=record.get("kind"), tables=tables_parsed(record))
+        elif item.files:
+            record = self.read_attachments(item, record)
         if not record.get("title") and item.list_title:
             record["title"] = item.list_title
         if item.clicks is not None:
@@ -70,6 +82,72 @@ class ParsePipeline(_Base):
             a for a in item.attachments if a["url"] not in seen]
         item.record = record
         return item
+
+    def read_attachments(self, item: ReportPage, record: dict) -> dict:
+        """Parse the attachments the parser reads; compare copies of the report with the page."""
+        from crawler.attachments import PARSEABLE, sniff
+        from pipelines.formats.compare import compare_copies
+        copies = []
+        for f in item.files:
+            f["role"] = "attachment"
+            if f.get("status") not in ("downloaded", "not_modified") or not f.get("abspath"):
+                continue
+            try:
+                data = Path(f["abspath"]).read_bytes()
+            except OSError as exc:
+                f["error"] = f"stored file unreadable: {exc}"
+                continue
+            if sniff(data[:8192]) not in PARSEABLE:
+                continue
+            try:
+                rec = parse(data, f["url"], None)
+            except Exception as exc:  # noqa: BLE001 - a bad file never costs the page
+                logger.exception("parse failed for attachment %s", f["url"])
+                rec = {"kind": "unreadable", "warnings": [f"parse failed: {exc!r}"]}
+            f.update(parsed_kind=rec.get("kind"), tables=tables_parsed(rec), record=slim_record(rec))
+            name = PurePosixPath(urlsplit(f["url"]).path).name or f["url"]
+            if rec.get("kind") == "report":
+                copies.append((f, rec))
+            elif rec.get("kind") in ("unreadable", "image_only"):
+                why = "; ".join(rec.get("warnings") or []) or rec.get("kind")
+                f["error"] = why
+                record.setdefault("warnings", []).append(f"attachment {name} could not be read: {why}")
+                self.stats.inc_value("xxgk/attachments/unreadable")
+                self.spider.count(item.portal, "attachment_warnings")
+                logger.warning("attachment %s of %s could not be read: %s", f["url"], item.url, why)
+        if not copies:
+            return record
+        if record.get("kind") == "report" and tables_parsed(record):
+            checks = record.setdefault("checks", [])
+            for f, rec in copies:   # 文字版 page + 全真版 file: both kept, both parsed, compared
+                f["role"] = "copy"
+                check = compare_copies(record, rec)
+                name = PurePosixPath(urlsplit(f["url"]).path).name
+                check["detail"] = f"{name}: {check['detail']}"
+                f["copies_check"] = check["status"]
+                checks.append(check)
+                self.stats.inc_value(f"xxgk/copies_agree/{check['status']}")
+            return record
+        # the page only wraps its attachment: the report is read from the file
+        f, rec = max(copies, key=lambda c: tables_parsed(c[1]))
+        f["role"] = "report"
+        out = dict(rec)
+        out["warnings"] = list(rec.get("warnings") or []) + [
+            f"report read from its attachment {f['url']} (the page itself has no tables)"]
+        out["attachments"] = record.get("attachments") or []
+        out["report_file"] = f["url"]
+        for k in ("clicks", "publish_date", "publish_datetime", "source", "agency", "title"):
+            if not out.get(k) and record.get(k):
+                out[k] = record[k]
+        self.stats.inc_value("xxgk/reports_from_attachment")
+        return out
+
+
+def slim_record(rec: dict) -> dict:
+    """What the attachments table keeps of a parsed attachment: its numbers, not its text."""
+    keep = ("kind", "format", "title", "agency", "report_year", "template", "ocr", "pages", "checks", "warnings",
+            "active_disclosure", "applications", "reviews_litigation")
+    return {k: rec[k] for k in keep if k in rec}
 
 
 class ValidatePipeline(_Base):
@@ -101,7 +179,7 @@ class DeduplicatePipeline(_Base):
         if first != item.url:
             self.spider.archive.remember(item.url, item.portal, item.headers.get("ETag"),
                                          item.headers.get("Last-Modified"), item.sha256, item.http_status,
-                                         item.fetched_at)
+                                         item.fetched_at, item.list_title, item.list_date)
             self.spider.count(item.portal, "duplicate")
             self.spider.log_event(item.portal, item.url, "skipped", f"duplicate of {first}", item.http_status,
                                   item.list_title, item.list_url)
@@ -129,9 +207,11 @@ class StorePipeline(_Base):
             status = getattr(result, "status", "stored")
             self.stats.inc_value(f"xxgk/reports/{status}")
             self.stats.inc_value(f"xxgk/portal/{item.portal}/reports")
+            for f in item.files:
+                spider.archive.record_attachment(result.report_id, result.version_id, f)
             spider.archive.remember(item.url, item.portal, item.headers.get("ETag"),
                                     item.headers.get("Last-Modified"), item.sha256, item.http_status,
-                                    item.fetched_at)
+                                    item.fetched_at, item.list_title, item.list_date)
             spider.mark_done(item.url)
         elif isinstance(item, BlockedPage):
             spider.log_event(item.portal, item.url, "blocked", item.reason, item.http_status)

@@ -33,6 +33,8 @@ class ReportPage:
     column: str | None = None       # the column (年报栏目) URL the list belongs to
     clicks: int | None = None       # from the counter endpoint, None when there is none
     attachments: list[dict] = field(default_factory=list)   # [{url, text}] seen by the spider
+    attachment_only: bool = False   # the report is a file (PDF/DOC/…) linked straight from the list
+    files: list[dict] = field(default_factory=list)   # download results (crawler.attachments)
     fetched_at: str = field(default_factory=utcnow)
     record: dict | None = None      # filled by ParsePipeline
 

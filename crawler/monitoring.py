@@ -10,6 +10,7 @@ the canned query ``crawl_health`` in ``metadata.json`` lists them in Datasette.
 Checks (each alert is ``{check, portal, message, value, threshold}``):
 
 ``crawl_ended``        the crawl did not finish (``finish_reason`` other than ``finished``)
+``workers_lost``       a distributed crawl lost a worker (its work was requeued and finished)
 ``blocked``            a portal answered with a JavaScript challenge (recorded, never bypassed)
 ``no_lists``           no list page of a portal could be read
 ``stopped_yielding``   a portal that yielded reports (new or unchanged) in its previous
@@ -24,7 +25,8 @@ Checks (each alert is ``{check, portal, message, value, threshold}``):
                        a bot (rate, User-Agent, address), not that one portal changed
 
 "What the lists named" is a portal's article links by outcome: reports fetched,
-unchanged (304 or same bytes), skipped by title, dead, disallowed by robots.txt.
+unchanged (304 or same bytes), fresh (validated recently, not requested), skipped by
+title, dead, disallowed by robots.txt. "Yielded" is reports + unchanged + fresh.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ import json
 from typing import Any
 
 DEFAULTS = {"XXGK_ALERT_SHRINK": 0.2, "XXGK_ALERT_ERROR_RATE": 0.25, "XXGK_ALERT_BLOCK_RATE": 0.2}
-LISTED_KEYS = ("reports", "unchanged", "skipped", "dead", "robots")
+LISTED_KEYS = ("reports", "unchanged", "fresh", "skipped", "dead", "robots")
 
 
 def _setting(settings, name: str) -> float:
@@ -51,7 +53,7 @@ def listed(s: dict) -> int:
 
 
 def yielded(s: dict) -> int:
-    return int(s.get("reports") or 0) + int(s.get("unchanged") or 0)
+    return int(s.get("reports") or 0) + int(s.get("unchanged") or 0) + int(s.get("fresh") or 0)
 
 
 def alert(check: str, portal: str | None, message: str, value: Any = None, threshold: Any = None) -> dict:
@@ -69,6 +71,11 @@ def check(stats: dict, previous: dict[str, dict] | None = None, settings=None) -
     reason = stats.get("finish_reason")
     if reason not in (None, "finished"):
         out.append(alert("crawl_ended", None, f"crawl ended: {reason}", reason, "finished"))
+    lost = stats.get("xxgk/distributed/workers_lost") or []
+    if lost:
+        out.append(alert("workers_lost", None,
+                         f"{len(lost)} crawler worker(s) stopped mid-crawl ({', '.join(lost)}); their requests "
+                         "were finished by the others, their counts are from their last heartbeat", len(lost), 0))
     portals: dict[str, dict] = stats.get("xxgk/portals") or {}
     for pid, s in sorted(portals.items()):
         before = previous.get(pid) or {}

@@ -62,6 +62,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 ITEM_PIPELINES = {
+    "crawler.attachments.AttachmentsPipeline": 50,      # report files and attachments (issue 5)
     "crawler.itempipelines.ParsePipeline": 100,
     "crawler.itempipelines.ValidatePipeline": 200,
     "crawler.itempipelines.DeduplicatePipeline": 300,
@@ -72,12 +73,39 @@ EXTENSIONS = {
     "crawler.extensions.CrawlRunExtension": 500,
 }
 
+# distributed crawls (crawler/distributed.py): inactive unless XXGK_REDIS_URL is set
+ADDONS = {
+    "crawler.distributed.DistributedAddon": 0,
+}
+
 # --- xxgk settings ---------------------------------------------------------
 XXGK_DB = "archive.db"             # the archive the items are stored into
 XXGK_REGISTRY = None               # portal registry file; default crawler/portals.csv
 XXGK_ALLOW_PRIVATE_HOSTS = False   # tests/demo: allow 127.0.0.1 portals
 XXGK_INCREMENTAL = True            # conditional requests + content check
+XXGK_REVALIDATE_DAYS = 7           # an article listed as when it was last validated (stored or
+                                   # confirmed unchanged) less than this many days ago is not
+                                   # requested again; 0: every article is re-validated each crawl
+
+# --- attachments (crawler.attachments.AttachmentsPipeline, a FilesPipeline) ---
+XXGK_ATTACHMENTS = True            # download report files and the attachments of report pages
+XXGK_FILES_STORE = None            # default: "<XXGK_DB>.files" next to the archive
+XXGK_ATTACHMENT_MAXSIZE = 30 * 1024 * 1024   # bytes; larger files are abandoned (recorded as failed)
+XXGK_ATTACHMENT_TIMEOUT = 120      # seconds per file
+XXGK_ATTACHMENTS_PER_PAGE = 20     # at most this many attachments of one report page
 XXGK_BLOCKED_STATUSES = [412, 521]
+XXGK_ARCHIVE_CLASS = None          # the spider's archive: CrawlArchive, or with XXGK_REDIS_URL a Redis proxy
+
+# crawl health (crawler/monitoring.py): alerts after each crawl, in crawl_runs.alerts
+XXGK_ALERT_SHRINK = 0.2            # a portal's lists name >20 % fewer articles than last run
+XXGK_ALERT_ERROR_RATE = 0.25       # >25 % of a portal's listed articles dead or failing
+XXGK_ALERT_BLOCK_RATE = 0.2        # >20 % of the crawled portals blocked
+
+# distributed crawls (crawler/distributed.py): workers share a crawl through Redis
+XXGK_REDIS_URL = None              # e.g. redis://10.0.0.5:6379/0 — makes this process a worker
+XXGK_REDIS_CRAWL = "portals"       # name of the shared crawl (keys xxgk:<name>:*)
+XXGK_REDIS_HEARTBEAT_TTL = 10.0    # a worker silent this long is dead; its requests are requeued
+XXGK_REDIS_WAIT = 60.0             # how long a worker waits for `xxgk store-worker` to open the crawl
 
 # --- house-keeping ---------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"

@@ -166,14 +166,21 @@ def metadata_for(db: str | Path) -> dict:
     return meta
 
 
+#: Datasette settings of ``xxgk serve``. Suggested facets are off: Datasette would try every
+#: column of a 100,000-row table on every page view; the reports page links the useful facets.
+SERVE_SETTINGS = {
+    "sql_time_limit_ms": 3000,
+    "facet_time_limit_ms": 500,
+    "default_page_size": 50,
+    "suggest_facets": False,
+}
+
+
 def datasette_argv(db: str, host: str = "127.0.0.1", port: int = 8001,
                    metadata_path: str | None = None) -> list[str]:
-    argv = [
-        "serve", str(db), "--host", host, "--port", str(port),
-        "--setting", "sql_time_limit_ms", "3000",
-        "--setting", "facet_time_limit_ms", "500",
-        "--setting", "default_page_size", "50",
-    ]
+    argv = ["serve", str(db), "--host", host, "--port", str(port)]
+    for key, value in SERVE_SETTINGS.items():
+        argv += ["--setting", key, ("on" if value else "off") if isinstance(value, bool) else str(value)]
     if metadata_path:
         argv += ["--metadata", metadata_path]
     return argv

@@ -52,8 +52,11 @@ class Region:
 @lru_cache(maxsize=1)
 def regions() -> dict[str, Region]:
     """The bundled regions by code."""
-    with DATA.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
+    # importlib.resources, not DATA.open(): also inside a zipped egg (a scrapyd deployment)
+    import io
+    from importlib import resources
+    text = resources.files(__package__).joinpath("data", "regions.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
     raw = {r["code"]: r for r in rows}
     out: dict[str, Region] = {}
     for r in rows:

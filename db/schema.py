@@ -239,6 +239,24 @@ def _m_crawl_health(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE crawl_runs ADD COLUMN alert_count INTEGER")
 
 
+def _m_attachments(db: sqlite_utils.Database) -> None:
+    """The files a crawl downloaded, per report version (see db/attachments.py)."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS attachments (
+            id INTEGER PRIMARY KEY,
+            report_id INTEGER REFERENCES reports(id),
+            version_id INTEGER REFERENCES versions(id),
+            url TEXT NOT NULL,
+            sha256 TEXT, size INTEGER, mime TEXT, path TEXT, fetched_at TEXT,
+            role TEXT, status TEXT, http_status INTEGER, error TEXT, etag TEXT, last_modified TEXT, text TEXT,
+            parsed_kind TEXT, tables INTEGER, record TEXT, copies_check TEXT)"""
+    )
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS attachments_version_url ON attachments(version_id, url)")
+    db.execute("CREATE INDEX IF NOT EXISTS attachments_report ON attachments(report_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS attachments_url ON attachments(url, fetched_at)")
+    db.execute("CREATE INDEX IF NOT EXISTS attachments_sha256 ON attachments(sha256)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("base tables", _m001_base),
     ("chinese full-text search", _m002_chinese_fts),
@@ -246,6 +264,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("regions, registry, coverage, text reuse (issue 7)", _m_register),
     ("one chinese search index", _m005_search_index),
     ("crawl health: alerts of each crawl run (issue 6)", _m_crawl_health),
+    ("attachments (issue 5)", _m_attachments),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

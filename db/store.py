@@ -54,7 +54,6 @@ from typing import Any
 
 import sqlite_utils
 
-from . import chinese
 from .schema import (
     CHECK_STATUS_SQL, MAX_SECTIONS, TABLE_NAMES, fts_rows, index_pending, open_archive, section_id,
 )

@@ -26,11 +26,17 @@ def crawled(tmp_path_factory):
         first = {k: list(s.log) for k, s in sp.sites.items()}
         stats1 = last_run_stats(db)
         sp.clear_logs()
-        run_crawl(registry, db)
+        # the second crawl re-validates every article (conditional requests, content check)
+        run_crawl(registry, db, settings={"XXGK_REVALIDATE_DAYS": "0"})
         second = {k: list(s.log) for k, s in sp.sites.items()}
         stats2 = last_run_stats(db)
-        yield {"sp": sp, "db": db, "registry": registry, "first": first, "second": second,
-               "stats1": stats1, "stats2": stats2}
+        sp.clear_logs()
+        # the third, within the re-validation window, asks only the lists
+        run_crawl(registry, db)
+        third = {k: list(s.log) for k, s in sp.sites.items()}
+        stats3 = last_run_stats(db)
+        yield {"sp": sp, "db": db, "registry": registry, "first": first, "second": second, "third": third,
+               "stats1": stats1, "stats2": stats2, "stats3": stats3}
 
 
 def stored_urls(db) -> set[str]:
@@ -178,7 +184,49 @@ def test_incremental_second_crawl(crawled):
     reqs2 = sum(len(v) for v in crawled["second"].values())
     assert reqs2 < reqs1
     runs = query(db, "SELECT count(*) FROM crawl_runs WHERE finished IS NOT NULL")[0][0]
-    assert runs == 2
+    assert runs == 3
+
+
+def test_incremental_skip_within_revalidation_window(crawled):
+    """Third crawl, default window: list pages re-read, no article, file or counter requested."""
+    db, s1, s3 = crawled["db"], crawled["stats1"], crawled["stats3"]
+    sp = crawled["sp"]
+    assert query(db, "SELECT count(*) FROM versions")[0][0] == len(stored_urls(db))
+    assert s3.get("xxgk/reports", 0) == 0 and s3.get("xxgk/not_modified", 0) == 0
+    archived = query(db, "SELECT count(*) FROM crawl_fetch_state WHERE validated_at IS NOT NULL")[0][0]
+    assert s3["xxgk/fresh"] == archived == s1["xxgk/reports"]
+    article_paths = {sp[k].url(e.list_path or e.path) for k in PORTALS for e in sp[k].expected_reports()}
+    for key, log in crawled["third"].items():
+        asked = {sp[key].url(r["path"]) for r in log}
+        assert not asked & article_paths, key
+        assert not any(r["path"].endswith((".pdf", ".doc", ".docx")) for r in log), key
+    for key in PORTALS:   # lists are always re-read
+        assert s3["xxgk/portals"][f"sample-{key}"]["lists"] == s1["xxgk/portals"][f"sample-{key}"]["lists"]
+    reqs1 = sum(len(v) for v in crawled["first"].values())
+    reqs3 = sum(len(v) for v in crawled["third"].values())
+    assert reqs3 < reqs1 / 2, (reqs1, reqs3)
+
+
+def test_changed_list_entry_is_revalidated(tmp_path):
+    """An entry whose title changed in the list is asked again (conditionally) within the window."""
+    with SamplePortals(sites=["trs"]) as sp:
+        site = sp["trs"]
+        registry = sp.write_registry(tmp_path / "p.csv")
+        db = tmp_path / "a.db"
+        run_crawl(registry, db)
+        entry = next(e for e in site.expected_reports() if e.doc.raw is not None and not e.list_path)
+        entry.doc.title += "（更新）"
+        sp.clear_logs()
+        run_crawl(registry, db)
+        asked = [r for r in site.log if r["path"] == entry.path]
+        assert len(asked) == 1 and asked[0]["status"] == 304          # conditional, answered 304
+        others = {e.path for e in site.expected_reports()} - {entry.path}
+        assert not any(r["path"] in others for r in site.log)        # the rest: fresh, not asked
+        stats = last_run_stats(db)
+        assert stats["xxgk/not_modified"] == 1 and stats["xxgk/fresh"] == len(others)
+        sp.clear_logs()
+        run_crawl(registry, db)                                        # the new title was recorded
+        assert not any(r["path"] == entry.path for r in site.log)
 
 
 def test_private_addresses_refused_by_default(tmp_path):

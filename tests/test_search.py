@@ -3,7 +3,6 @@ in SQL and through Datasette's own ?_search= (the search box)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import re
 import unicodedata

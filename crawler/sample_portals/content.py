@@ -29,10 +29,30 @@ class Doc:
     source: str = ""                 # where the content comes from (corpus file)
     attachments: list[tuple[str, str]] = field(default_factory=list)  # (file name, link text)
     year: int | None = None
+    file: bytes | None = None        # a report published only as a file (PDF, DOC…), served as is
 
 
 def _read(name: str) -> bytes:
     return (DATA / name).read_bytes()
+
+
+def data_file(name: str) -> bytes:
+    """A document of ``data/`` (the real PDFs 001–003, the DOC/DOCX built from 003)."""
+    return _read(name)
+
+
+def damaged(name: str, keep: float = 0.3) -> bytes:
+    """The first part of a real file: a download cut short (a corrupt attachment)."""
+    data = _read(name)
+    return data[:int(len(data) * keep)]
+
+
+FILE_TYPES = {".pdf": "application/pdf", ".doc": "application/msword", ".wps": "application/kswps",
+              ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+def file_type(name: str) -> str:
+    return FILE_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
 
 
 def text_to_html(text: str) -> str:

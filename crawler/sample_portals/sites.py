@@ -7,9 +7,11 @@ endpoints (pagination APIs, counters).  Between them the sites have:
 * ``trs``      TRS WCM, real pages docs/120–122; ``createPageHTML`` pager; robots.txt with a
                disallowed path holding a report; a moved article (301); ETag/Last-Modified.
 * ``hanweb``   Hanweb JCMS; ``<datastore>`` first page + ``dataproxy.jsp`` POST paging; an
-               article that answers 500 once; ``visit.jsp`` counter; PDF attachments.
+               article that answers 500 once; ``visit.jsp`` counter; 文字版 pages with their
+               全真版 file (the real PDF of 001, a DOCX of 003) and one corrupt PDF (002 cut short).
 * ``gkmlpt``   Guangdong gkmlpt; SID in the page; JSON list API.
-* ``epoint``   Epoint; ``iList.jsp?cur_page=N``; a slow article; view-count REST call.
+* ``epoint``   Epoint; ``iList.jsp?cur_page=N``; a slow article; view-count REST call; two
+               reports published only as a file, linked straight from the list (PDF, DOC).
 * ``empire``   EmpireCMS (small CMS), real pages docs/101–115 of 柘城县; the same report at two
                URLs; a dead link (404); counter script pointing at the original host.
 * ``phpcms``   PHPCMS (small CMS), **GBK**, the 托里县 seed; ``api.php?op=count`` counter that
@@ -203,7 +205,10 @@ class Site:
         raise NotImplementedError
 
     def serve_article(self, entry: Entry, headers: dict[str, str]) -> Reply:
-        reply = self.render_article(entry)
+        if entry.doc.file is not None:   # a report published only as a file
+            reply = Reply(body=entry.doc.file, headers={"Content-Type": content.file_type(entry.path)})
+        else:
+            reply = self.render_article(entry)
         if self.conditional:
             etag = '"' + hashlib.md5(reply.body).hexdigest()[:16] + '"'
             lm = formatdate(time.mktime(time.strptime(entry.doc.date + " " + entry.doc.time, "%Y-%m-%d %H:%M:%S")),
@@ -220,10 +225,10 @@ class Site:
         items = "".join(f'<li><a href="{prefix}{html.escape(f)}">{html.escape(t)}</a></li>' for f, t in doc.attachments)
         return f'<div class="attachments"><p>附件：</p><ul>{items}</ul></div>'
 
-    def add_attachment_files(self, doc: Doc, prefix: str) -> None:
+    def add_attachment_files(self, doc: Doc, prefix: str, files: dict[str, bytes] | None = None) -> None:
         for f, _ in doc.attachments:
-            self.static[prefix + f] = Reply(body=b"%PDF-1.4\n% sample attachment " + f.encode() + b"\n%%EOF\n",
-                                            headers={"Content-Type": "application/pdf"})
+            body = (files or {}).get(f) or b"%PDF-1.4\n% sample attachment " + f.encode() + b"\n%%EOF\n"
+            self.static[prefix + f] = Reply(body=body, headers={"Content-Type": content.file_type(f)})
 
 
 def _fixtures(platform: str) -> list[Doc]:
@@ -332,12 +337,21 @@ class HanwebSite(Site):
     def build(self):
         docs = content.text_docs()
         n = 100
+        # 文字版 pages with their 全真版 file: the real PDF of 001, the Word file of 003
+        # (built from the same text), and for 002 a PDF cut short in transit (corrupt)
+        files = {"001": ("P020250328391712.pdf", "（全真版）", content.data_file("001.pdf")),
+                 "002": ("P020240126553048.pdf", "（全真版）", content.damaged("002.pdf")),
+                 "003": ("P020250124604187.docx", "（Word版）", content.data_file("report_003.docx"))}
+        self.copies: dict[str, str] = {}
         for key in ("001", "002", "003"):
             doc = docs[key]
             y, m, d = (int(x) for x in doc.date.split("-"))
             n += 1
             e = self.add(f"/art/{y}/{m}/{d}/art_{self.col_id}_{n}.html", doc, counter_id=str(n), clicks=40 + n)
-            self.add_attachment_files(doc, f"/picture/0/{y}{m:02d}{d:02d}/")
+            fname, label, data = files[key]
+            doc.attachments = [(fname, doc.title + label + fname[fname.rindex("."):])]
+            self.add_attachment_files(doc, f"/picture/0/{y}{m:02d}{d:02d}/", {fname: data})
+            self.copies[key] = f"/picture/0/{y}{m:02d}{d:02d}/{fname}"
         for doc in _fixtures("hanweb"):
             y, m, d = (int(x) for x in doc.date.split("-"))
             n += 1
@@ -506,6 +520,17 @@ class EpointSite(Site):
             self.add(f"/info/iInfo.jsp?cat_id=3401&info_id=a1b2c3d4-{i:04d}",
                      non_report(tpl, "洪泽区", 2023, f"2024-02-0{j + 1}"), counter_id=f"a1b2c3d4-{i:04d}")
         self.slow[next(e.path for e in self.listed() if e.doc.is_report)] = 1.5
+        # reports published only as a file, linked straight from the list (the real PDF of
+        # 002; 003 as the Word 97 file a county office uploads)
+        self.file_reports = []
+        for src, title, agency, date, path in (
+                ("002.pdf", "洪泽区人民政府2023年政府信息公开工作年度报告", "洪泽区人民政府", "2024-01-26",
+                 "/upload/info/2024/01/26/4f1e2d3c-hzq-2023.pdf"),
+                ("report_003.doc", "淮安市洪泽区人民政府2024年政府信息公开工作年度报告", "淮安市洪泽区人民政府",
+                 "2025-01-24", "/upload/info/2025/01/24/8a7b6c5d-hzq-2024.doc")):
+            self.file_reports.append(self.add(path, content.Doc(
+                title=title, date=date, agency=agency, file=content.data_file(src), year=int(title[title.index("20"):][:4]),
+                source=f"corpus labelled/{src}" if src.endswith(".pdf") else f"tests/fixtures/attachments/{src}")))
 
     def list_page(self, path, query, body):
         if path != "/info/iList.jsp":

@@ -24,8 +24,22 @@ Everything else is done here, identically for all platforms: portal selection
 (``-a region=CODE_PREFIX``, ``-a portal=ID``, ``-a registry=FILE``), the report/skip
 decision by title (:mod:`crawler.classify`), dead links, JavaScript challenges
 (recorded as blocked, the portal skipped), conditional requests and the content
-check (incremental crawls), the resume journal, and the items (:mod:`crawler.items`).
+check (incremental crawls), the re-validation window, the resume journal, reports
+published only as a file (an item whose file the attachments pipeline downloads),
+and the items (:mod:`crawler.items`).
 A spider never parses a report: items carry raw bytes to the item pipelines.
+
+Incremental crawls
+------------------
+List pages are always re-read.  An article whose list entry (URL, title, date) is the
+same as when it was last *validated* — archived by an earlier crawl, or confirmed
+unchanged by a 304 / the content check — less than ``XXGK_REVALIDATE_DAYS`` (default 7)
+ago is not requested at all (counted as ``unchanged`` and ``fresh``).  Older, or with a changed list
+entry, it gets a conditional request (ETag / Last-Modified) and, failing that, the
+content check (same SHA-256 as archived); either confirmation renews the window.
+``XXGK_REVALIDATE_DAYS=0`` re-validates every article on every crawl.  A click counter
+is called only for an article whose page is downloaded (new or changed), once per
+crawl: fresh and unchanged articles get no counter call.
 """
 from __future__ import annotations
 
@@ -35,6 +49,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -49,6 +64,7 @@ logger = logging.getLogger(__name__)
 
 DATE_RE = re.compile(r"((?:19|20)\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 ATTACHMENT_RE = re.compile(r"\.(pdf|docx?|wps|xlsx?|zip|rar|ofd|et)(?:$|[?#])", re.I)
+REPORT_FILE_RE = re.compile(r"\.(pdf|docx?|wps)(?:$|[?#])", re.I)   # files the parser reads
 PAGER_TEXT = re.compile(r"^(下一页|下页|后页|尾页|末页|next|»|>|\d{1,3})$", re.I)
 PAGER_HREF = re.compile(r"(index_\d+\.s?html?|[?&](cur_?page|page|pageNo|pageIndex|pn|p)=\d+|/\d+\.html?$|_\d+\.s?html?$|list_\d+)",
                         re.I)
@@ -108,6 +124,8 @@ class PortalSpider(scrapy.Spider):
         return spider
 
     def setup(self, settings) -> None:
+        from scrapy.utils.misc import load_object
+
         from crawler.archive import CrawlArchive
         path = self.registry_arg or settings.get("XXGK_REGISTRY")
         all_portals = registry.load(path)
@@ -126,10 +144,16 @@ class PortalSpider(scrapy.Spider):
         self._hosts = {p.id: p.hosts for p in self.portals}
         self._all_hosts = set().union(*self._hosts.values()) if self._hosts else set()
         self.incremental = settings.getbool("XXGK_INCREMENTAL", True)
+        self.download_files = settings.getbool("XXGK_ATTACHMENTS", True)
         self.blocked_statuses = set(settings.getlist("XXGK_BLOCKED_STATUSES") and
                                     [int(s) for s in settings.getlist("XXGK_BLOCKED_STATUSES")])
-        self.archive = CrawlArchive(self.db_arg or settings.get("XXGK_DB"))
+        archive_cls = load_object(settings.get("XXGK_ARCHIVE_CLASS") or (   # distributed: a Redis proxy
+            "crawler.distributed.RedisArchive" if settings.get("XXGK_REDIS_URL") else CrawlArchive))
+        self.archive = archive_cls.from_settings(settings) if hasattr(archive_cls, "from_settings") \
+            else archive_cls(self.db_arg or settings.get("XXGK_DB"))
         self.state = self.archive.fetch_state() if self.incremental else {}
+        days = settings.getfloat("XXGK_REVALIDATE_DAYS", 7.0)
+        self.revalidate_after = (datetime.now(timezone.utc) - timedelta(days=days)) if days > 0 else None
         self.run_id = self.archive.start_run(self.name)
         jobdir = settings.get("JOBDIR")
         if jobdir:
@@ -141,7 +165,7 @@ class PortalSpider(scrapy.Spider):
             self._journal = open(jpath, "a", encoding="utf-8")
         for p in self.portals:
             self.summary[p.id] = {"reports": 0, "skipped": 0, "blocked": 0, "dead": 0, "lists": 0,
-                                  "unchanged": 0, "refused": 0}
+                                  "unchanged": 0, "fresh": 0, "refused": 0}
 
     # -- helpers used by platform hooks ------------------------------------------
     def portal(self, portal_id: str | None) -> registry.Portal | None:
@@ -191,6 +215,28 @@ class PortalSpider(scrapy.Spider):
                     os.remove(Path(self.settings.get("JOBDIR")) / "xxgk-done.txt")
                 except OSError:
                     pass
+
+    def fresh(self, url: str, link: Link) -> bool:
+        """Validated recently enough, and listed as it was then: no request needed."""
+        st = self.state.get(url)
+        if st is None or self.revalidate_after is None or not st.validated_at:
+            return False
+        if (st.list_title or "") != (link.title or "") or (st.list_date or None) != (link.date or None):
+            return False
+        try:
+            at = datetime.fromisoformat(st.validated_at)
+        except ValueError:
+            return False
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=timezone.utc)
+        return at > self.revalidate_after
+
+    def confirmed_unchanged(self, portal: registry.Portal, url: str, link: Link | None, how: str) -> None:
+        self.count(portal, "unchanged")
+        self.crawler.stats.inc_value(f"xxgk/{how}")
+        if self.archive is not None:
+            self.archive.touch(url, link.title if link else None, link.date if link else None)
+        self.mark_done(url)
 
     def hooks(self, portal: registry.Portal) -> type["PortalSpider"]:
         """The class whose hooks handle *portal*: this spider's own for a platform
@@ -304,14 +350,31 @@ class PortalSpider(scrapy.Spider):
             yield SkippedLink(portal=portal.id, region_code=portal.region_code, url=url, title=link.title,
                               reason=reason, list_url=list_url)
             return
-        if ATTACHMENT_RE.search(urlsplit(url).path):
-            # a report published only as a file: recorded, downloading files is another job
+        file_report = ATTACHMENT_RE.search(urlsplit(url).path)
+        if file_report and not (REPORT_FILE_RE.search(urlsplit(url).path) and self.download_files):
+            # a report published only as a file of a kind the parser does not read (or
+            # downloading is switched off): recorded, not archived
             self.count(portal, "skipped")
             yield SkippedLink(portal=portal.id, region_code=portal.region_code, url=url, title=link.title,
                               reason="attachment_only", list_url=list_url)
             return
         if url in self.done:
             self.crawler.stats.inc_value("xxgk/resumed_skip")
+            return
+        if self.fresh(url, link):
+            self.count(portal, "unchanged")   # known unchanged, so health checks see it listed
+            self.count(portal, "fresh")       # … without asking: the re-validation window
+            return
+        if file_report:
+            # a report published only as a file: the attachments pipeline downloads it
+            # (conditionally, with the same manners) and the parse pipeline reads it
+            hooks = self.hooks(portal)
+            yield ReportPage(
+                portal=portal.id, region_code=portal.region_code,
+                platform=self.detected.get(portal.id, portal.platform if hooks.platform is None else hooks.platform),
+                url=url, final_url=url, http_status=0, headers={}, body=b"", encoding=None, list_url=list_url,
+                list_title=link.title, list_date=link.date, column=column, attachment_only=True,
+                attachments=[{"url": url, "text": link.title}])
             return
         headers = {"Referer": list_url}
         st = self.state.get(url)
@@ -348,9 +411,7 @@ class PortalSpider(scrapy.Spider):
             return
         url = response.request.url if not response.meta.get("redirect_urls") else response.meta["redirect_urls"][0]
         if response.status == 304:
-            self.count(portal, "unchanged")
-            self.crawler.stats.inc_value("xxgk/not_modified")
-            self.mark_done(url)
+            self.confirmed_unchanged(portal, url, link, "not_modified")
             return
         if response.status != 200:
             self.count(portal, "dead")
@@ -360,9 +421,7 @@ class PortalSpider(scrapy.Spider):
         sha = hashlib.sha256(response.body).hexdigest()
         st = self.state.get(url)
         if st is not None and st.sha256 == sha:
-            self.count(portal, "unchanged")
-            self.crawler.stats.inc_value("xxgk/content_unchanged")
-            self.mark_done(url)
+            self.confirmed_unchanged(portal, url, link, "content_unchanged")
             return
         hooks = self.hooks(portal)
         item = ReportPage(
