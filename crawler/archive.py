@@ -10,6 +10,7 @@ crawler depends on four calls only:
   plus the list entry (title, date) and when the URL was last validated (stored, or
   confirmed unchanged) — what the re-validation window (``XXGK_REVALIDATE_DAYS``) reads
 * :meth:`CrawlArchive.record_attachment` / :meth:`attachment_path` → ``db.attachments``
+* :meth:`CrawlArchive.refresh_register` → ``db.register.refresh`` once a crawl closes
 
 ``crawl_log`` and ``crawl_fetch_state`` belong to the crawler (created here, in the
 archive file, if missing); everything else belongs to ``db``.
@@ -21,6 +22,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from crawler.portals import DEFAULT_REGISTRY
 from db.store import Archive, now_iso
 
 
@@ -60,6 +62,7 @@ class CrawlArchive:
             if col not in have:
                 self.db.execute(f"ALTER TABLE crawl_fetch_state ADD COLUMN {col} {typ}")
         self._touched: list[tuple] = []
+        self.stored_reports: set[int] = set()   # report ids stored by this crawl
 
     # -- runs ------------------------------------------------------------------
     def start_run(self, spider: str) -> int:
@@ -71,7 +74,19 @@ class CrawlArchive:
 
     # -- reports ---------------------------------------------------------------
     def store_report(self, record: dict, raw: bytes, meta: dict):
-        return self.archive.store(record, raw, meta)
+        result = self.archive.store(record, raw, meta)
+        self.stored_reports.add(result.report_id)
+        return result
+
+    def refresh_register(self, registry: str | Path | None) -> dict:
+        """After a crawl: regions, the registry, agency links, cross-year checks and text
+        reuse (``db.register.refresh``) for the publishers this crawl stored."""
+        from db.register import refresh
+        ids = sorted(self.stored_reports)
+        agency_ids = sorted({r[0] for r in self.db.execute(
+            f"SELECT DISTINCT agency_id FROM reports WHERE id IN ({','.join('?' * len(ids))}) "
+            "AND agency_id IS NOT NULL", ids).fetchall()}) if ids else []
+        return refresh(self.db, registry=registry or DEFAULT_REGISTRY, agency_ids=agency_ids)
 
     def url_with_bytes(self, sha256: str, other_than: str) -> str | None:
         """The URL of an archived report whose bytes have this SHA-256 (another URL)."""

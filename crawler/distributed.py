@@ -592,6 +592,7 @@ class StoreWorker:
         stats["xxgk/distributed/operations"] = dict(self.counts)
         self.archive.finish_run(self.run_id, stats)
         alerts = monitoring.after_crawl(self.archive.db, self.run_id, stats, self.settings)
+        self.archive.refresh_register(self.settings.get("XXGK_REGISTRY"))
         self.server.set(self.key("state"), "closed")
         print(f"store-worker: crawl {self.prefix} done — {len(workers)} workers ({len(dead)} lost), "
               f"{self.counts.get('store_report', 0)} reports stored "

@@ -1,6 +1,7 @@
 """Every crawl writes a ``crawl_runs`` row: opened when the spider opens, closed with
 Scrapy's stats (plus a per-portal summary) when it closes — also on SIGINT — and
-the crawl-health checks of :mod:`crawler.monitoring` (``crawl_runs.alerts``)."""
+the crawl-health checks of :mod:`crawler.monitoring` (``crawl_runs.alerts``), then the
+coverage register and cross-year checks of :mod:`db.register` for what the crawl stored."""
 from __future__ import annotations
 
 from scrapy import signals
@@ -29,4 +30,8 @@ class CrawlRunExtension:
         if getattr(archive, "local", True):
             from crawler import monitoring
             spider.xxgk_alerts = monitoring.after_crawl(archive.db, spider.run_id, stats, self.crawler.settings)
+            # coverage register and cross-year checks for what this crawl stored
+            registry = getattr(spider, "registry_arg", None) or self.crawler.settings.get("XXGK_REGISTRY")
+            result = archive.refresh_register(registry)
+            spider.logger.info("register refreshed: %s", result)
         spider.close_journal(reason)
