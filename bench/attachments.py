@@ -30,17 +30,10 @@ sys.path.insert(0, str(REPO))
 from pypdf import PdfReader  # noqa: E402
 
 from pipelines import parse_document  # noqa: E402
+from timing import best_of  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 FIXTURES = REPO / "tests" / "fixtures" / "attachments"
 
-
-def best_of(fn, rounds: int) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def plain(data: bytes) -> str:

@@ -12,7 +12,6 @@ invocation ``scrapy bench``'s pages/min for comparison.
 from __future__ import annotations
 
 import argparse
-import html
 import re
 import resource
 import subprocess

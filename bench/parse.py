@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pipelines import parse_document  # noqa: E402
+from timing import best_of  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 
 def documents(shared: Path, also: list[Path]) -> list[Path]:
@@ -31,15 +32,6 @@ def documents(shared: Path, also: list[Path]) -> list[Path]:
         docs += sorted(p for p in folder.rglob("*") if p.suffix in (".html", ".txt"))
     return docs
 
-
-def best_of(fn, rounds: int) -> float:
-    """Best per-call time over ``rounds`` runs (the least disturbed by a noisy machine)."""
-    best = float("inf")
-    for _ in range(rounds):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def main() -> int:

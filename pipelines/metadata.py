@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from .document import squash, tight
+from .document import tight
 from .values import fold
 
 _YEAR = r"(?:19[89]\d|20[0-4]\d)"

@@ -8,27 +8,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("XXGK_CHROMIUM", "/usr/bin/chromium")
+from tests.browser_helpers import CHROMIUM, needs_chromium, serving
+
 sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
-                                reason="chromium is not installed (apt-get install chromium)")
+pytestmark = needs_chromium
 
 XSS = b"<html><body><script>alert('raw html rendered')</script><img src=x onerror=\"alert('img')\"></body></html>"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -45,24 +37,8 @@ def served(tmp_path_factory, shared_dir):
     Archive(db).store({"title": "含脚本的页面2023年政府信息公开工作年度报告", "agency": "测试局", "report_year": 2023,
                        "sections": [{"number": 1, "heading": "总体情况", "text": "<script>alert(1)</script>行政复议"}]},
                       XSS, {"url": "http://example.invalid/xss.html"})
-    port = _free_port()
-    proc = subprocess.Popen([*cli, "serve", "--db", str(db), "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read().decode())
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with serving(db) as base:
+        yield base
 
 
 def test_browse_search_facet_query_chart(served, artifacts_dir):

@@ -73,7 +73,6 @@ def test_non_reports_skipped_not_fetched(crawled, key):
 
 @pytest.mark.parametrize("key", PORTALS)
 def test_pagination_complete(crawled, key):
-    site = crawled["sp"][key]
     lists = crawled["stats1"]["xxgk/portals"][f"sample-{key}"]["lists"]
     assert lists >= 3, key
 
@@ -117,7 +116,6 @@ def test_blocked_portal_recorded_not_bypassed(crawled):
 
 
 def test_robots_obeyed(crawled):
-    site = crawled["sp"]["trs"]
     paths = [r["path"] for r in crawled["first"]["trs"]]
     assert paths.count("/robots.txt") == 1
     assert not any(p.startswith("/xxgk/ndbg/nbk/") for p in paths)

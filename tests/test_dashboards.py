@@ -7,30 +7,22 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.browser_helpers import CHROMIUM, needs_chromium, serving
+
 from tests.test_crossyear_fixtures import FIXTURES, base_record, build, variant
 
-CHROMIUM = os.environ.get("XXGK_CHROMIUM", "/usr/bin/chromium")
 sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
-                                reason="chromium is not installed (apt-get install chromium)")
+pytestmark = needs_chromium
 REPO = Path(__file__).resolve().parent.parent
 XSS_AGENCY = "<img src=x onerror=\"alert('xss')\">测试局"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -52,24 +44,8 @@ def served(tmp_path_factory, shared_dir):
     cli = [sys.executable, "-m", "crawler.cli"]
     subprocess.run([*cli, "load", str(FIXTURES), str(shared_dir / "seed"), str(shared_dir / "corpus/labelled"),
                     "--db", str(db)], check=True, env=env, capture_output=True)
-    port = _free_port()
-    proc = subprocess.Popen([*cli, "serve", "--db", str(db), "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(base_url + "/-/versions.json", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read().decode())
-            time.sleep(0.2)
-    yield base_url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with serving(db) as base_url:
+        yield base_url
 
 
 CHARTS = ["status-grid", "status-per-year", "coverage-province", "coverage-prefecture",

@@ -96,7 +96,6 @@ class Site:
         return None
 
     def home(self) -> str:
-        col = self.column_paths[0] if self.column_paths else "/"
         return (f"<html><head><meta charset=\"{self.encoding}\"><title>{self.name}</title></head><body>"
                 f"<div class=\"nav\"><a href=\"/\">首页</a> <a href=\"/xxgk/\">信息公开</a> <a href=\"/news/\">要闻动态</a></div>"
                 f"<p>{self.name}门户网站（示例）</p></body></html>")
@@ -267,7 +266,7 @@ class TrsSite(Site):
             d = date.replace("-", "")
             self.add(f"/xxgk/ndbg/{d[:6]}/t{d}_{800000 + i}.html",
                      Doc(title=t, date=date, is_report=False, body_html=f"<p>{t}</p>"))
-        self.add(f"/xxgk/ndbg/202401/t20240125_900001.html",
+        self.add("/xxgk/ndbg/202401/t20240125_900001.html",
                  non_report(content.NON_REPORTS[0][0], "吉林市林业局", 2023, "2024-01-25"))
         # a report inside a path robots.txt disallows: must never be fetched
         self.add("/xxgk/ndbg/nbk/202402/t20240201_900002.html",
@@ -347,7 +346,7 @@ class HanwebSite(Site):
             doc = docs[key]
             y, m, d = (int(x) for x in doc.date.split("-"))
             n += 1
-            e = self.add(f"/art/{y}/{m}/{d}/art_{self.col_id}_{n}.html", doc, counter_id=str(n), clicks=40 + n)
+            self.add(f"/art/{y}/{m}/{d}/art_{self.col_id}_{n}.html", doc, counter_id=str(n), clicks=40 + n)
             fname, label, data = files[key]
             doc.attachments = [(fname, doc.title + label + fname[fname.rindex("."):])]
             self.add_attachment_files(doc, f"/picture/0/{y}{m:02d}{d:02d}/", {fname: data})

@@ -44,7 +44,6 @@ crawl: fresh and unchanged articles get no counter call.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import re
@@ -58,7 +57,7 @@ from scrapy.http import Request, Response
 
 from crawler import classify
 from crawler import portals as registry
-from crawler.items import BlockedPage, ReportPage, SkippedLink, utcnow
+from crawler.items import BlockedPage, ReportPage, SkippedLink
 
 logger = logging.getLogger(__name__)
 
@@ -290,15 +289,24 @@ class PortalSpider(scrapy.Spider):
         return BlockedPage(portal=portal.id, region_code=portal.region_code, url=response.url,
                            http_status=response.status, reason=reason)
 
+    def answering_portal(self, response: Response, portal_id: str):
+        """(portal, blocked item): the portal still to crawl, else None; the item that
+        records a JavaScript challenge in this answer (the portal is then skipped)."""
+        portal = self.portal(portal_id)
+        if portal is None or portal.id in self.blocked:
+            return None, None
+        reason = self.challenge(response)
+        if reason:
+            return None, self.blocked_item(response, portal, reason)
+        return portal, None
+
     def on_home(self, response: Response, portal_id: str, depth: int):
         """Auto-discovery: home page → 信息公开 → 年报 column, by link text."""
         from crawler.spiders.auto import find_column
-        portal = self.portal(portal_id)
-        if portal is None or portal.id in self.blocked:
-            return
-        reason = self.challenge(response)
-        if reason:
-            yield self.blocked_item(response, portal, reason)
+        portal, blocked = self.answering_portal(response, portal_id)
+        if blocked is not None:
+            yield blocked
+        if portal is None:
             return
         columns, sections = find_column(response)
         if columns:
@@ -320,12 +328,10 @@ class PortalSpider(scrapy.Spider):
             self.log_event(portal.id, response.url, "skipped", "no report column found")
 
     def on_list(self, response: Response, portal_id: str, column: str):
-        portal = self.portal(portal_id)
-        if portal is None or portal.id in self.blocked:
-            return
-        reason = self.challenge(response)
-        if reason:
-            yield self.blocked_item(response, portal, reason)
+        portal, blocked = self.answering_portal(response, portal_id)
+        if blocked is not None:
+            yield blocked
+        if portal is None:
             return
         if response.status != 200:
             self.count(portal, "dead")
@@ -402,12 +408,10 @@ class PortalSpider(scrapy.Spider):
         return []
 
     def on_article(self, response: Response, portal_id: str, link: Link, list_url: str, column: str):
-        portal = self.portal(portal_id)
-        if portal is None or portal.id in self.blocked:
-            return
-        reason = self.challenge(response)
-        if reason:
-            yield self.blocked_item(response, portal, reason)
+        portal, blocked = self.answering_portal(response, portal_id)
+        if blocked is not None:
+            yield blocked
+        if portal is None:
             return
         url = response.request.url if not response.meta.get("redirect_urls") else response.meta["redirect_urls"][0]
         if response.status == 304:

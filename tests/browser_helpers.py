@@ -1,0 +1,55 @@
+"""What the browser tests share: Debian's chromium, a free port, `xxgk serve` started and stopped."""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("XXGK_CHROMIUM", "/usr/bin/chromium")
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
+                                    reason="chromium is not installed (apt-get install chromium)")
+CLI = [sys.executable, "-m", "crawler.cli"]
+
+
+def cli_env() -> dict:
+    return dict(os.environ, PYTHONPATH=str(REPO))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(db: Path, tries: int = 150):
+    """`xxgk serve --db DB` on a free port; yields its base URL once it answers."""
+    port = free_port()
+    proc = subprocess.Popen([*CLI, "serve", "--db", str(db), "--port", str(port)], env=cli_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(tries):
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError(proc.stdout.read().decode())
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
