@@ -211,3 +211,46 @@ def test_sqlite_shell_recipe(corpus_archive):
     one = {r[0] for r in conn.execute("SELECT rowid FROM sections_fts WHERE sections_fts MATCH '复*'")}
     assert two == _expected(archive, "复议") and four == _expected(archive, "依申请公开")
     assert one == _expected(archive, "复")
+
+
+def test_search_box_same_rows_as_datasette_default(corpus_archive):
+    """The plugin's one-lookup search (metadata "xxgk_search") returns exactly the rows, row
+    count and facet counts that Datasette's own ``fts_table`` search returns: for a rare term
+    (keys looked up), a common one (most rows match: "all but these keys") and raw mode."""
+    from datasette.app import Datasette
+
+    from db.cli import metadata_for, register_plugin
+
+    archive, _ = corpus_archive
+    path = archive.db.conn.execute("PRAGMA database_list").fetchone()[2]
+    register_plugin()
+    meta = metadata_for(path)
+    plain = metadata_for(path)
+    tables = plain["databases"]["search"]["tables"]
+    for name, fts, pk in (("reports", "versions_fts", "version_id"), ("sections", "sections_fts", "id")):
+        del tables[name]["xxgk_search"]
+        tables[name].update(fts_table=fts, fts_pk=pk)
+    ours, theirs = Datasette([str(path)], metadata=meta), Datasette([str(path)], metadata=plain)
+    n_reports = archive.db["reports"].count
+
+    async def page(ds, table, params):
+        r = await ds.client.get(f"/search/{table}.json", params={**params, "_size": "max", "_shape": "objects"})
+        assert r.status_code == 200, r.text
+        d = r.json()
+        return ([row["id"] for row in d["rows"]], d["filtered_table_rows_count"],
+                {k: [(f["value"], f["count"]) for f in v["results"]] for k, v in d["facet_results"].items()})
+
+    async def run():
+        seen_dense = False
+        for q, mode in (("复议", None), ("年", None), ("的", None), ("政务服务大厅", None), ("复议 诉讼", None),
+                        ('"复议"', "raw"), ("zzzz没有这个词", None)):
+            for table in ("reports", "sections"):
+                params = {"_search": q, **({"_searchmode": mode} if mode else {})}
+                a, b = await page(ours, table, params), await page(theirs, table, params)
+                assert a == b, (q, table)
+                if table == "reports" and a[1] * 2 > n_reports:
+                    seen_dense = True
+        assert seen_dense
+        r = await ours.client.get("/search/reports", params={"_search": "复议"})
+        assert r.status_code == 200 and 'name="_search"' in r.text and 'search matches &#34;复议&#34;' in r.text
+    asyncio.run(run())
