@@ -110,3 +110,4 @@ XXGK_REDIS_WAIT = 60.0             # how long a worker waits for `xxgk store-wor
 # --- house-keeping ---------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+LOG_FORMATTER = "crawler.logformatter.QuietDrops"   # dropped items: INFO, no item repr
