@@ -28,9 +28,10 @@ DROP_TAGS = ("script", "style", "noscript", "template", "select", "option", "but
 _WS = re.compile(r"\s+")
 _TOKEN = re.compile(r"\S+")
 _CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
+# "-4-", "- 5-", "— 3 —", "第4页 共6页", "3/6" alone on a line; a lone "-2" is a value (本年增/减)
 PAGE_FOOTER = re.compile(
     r"^\s*(?:[-－—–]\s*\d{1,3}\s*[-－—–]|第\s*\d{1,3}\s*页(?:\s*[/，,]?\s*共\s*\d{1,3}\s*页)?"
-    r"|\d{1,3}\s*/\s*\d{1,3}|[-－—–]\s*\d{1,3}|\d{1,3}\s*[-－—–])\s*$"
+    r"|\d{1,3}\s*/\s*\d{1,3})\s*$"
 )
 
 

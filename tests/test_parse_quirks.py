@@ -370,3 +370,12 @@ def test_run_together_table4_and_ambiguity():
     assert split_runs(["1211620"], 1, 5) is None            # 12+1+1+6 = 1+2+11+6 = 20: refuse to guess
     assert split_runs(["30015300614", "3119"], 1, 7) == [3001, 53, 0, 0, 61, 4, 3119]
     assert split_runs(["12", "34"], 1, 7) is None            # too few digits for seven cells
+
+
+def test_lone_negative_value_is_not_a_page_footer():
+    """A flattened 2019-template row: 本年增/减 "-2" is a value; "-2-" would be a page footer."""
+    cells = ["第二十条第（五）项", "信息内容", "上一年项目数量", "本年增/减", "处理决定数量",
+             "其他对外管理服务事项", "23", "-2", "16,508", "-3-", "行政许可", "9", "—", "214"]
+    table = read_active_disclosure(from_text("\n\n".join(cells)).lines, "2019")
+    assert table.values["other_services"] == {"previous_items": 23, "change": -2, "decisions": 16508}
+    assert table.values["licensing"] == {"previous_items": 9, "change": 0, "decisions": 214}
