@@ -108,6 +108,7 @@ def read_applications(lines: list[Line]) -> Table | None:
     current: str | None = None
     started = in_other = False
     stray = 0
+    labelled: list[str] = []    # row labels met, in order, whether numbers followed or not
     for tok in tokens:
         if tok.value is None:
             buffer = (buffer + tight(tok.text))[-LABEL_WINDOW:]
@@ -124,6 +125,8 @@ def read_applications(lines: list[Line]) -> Table | None:
                 current = None      # a label continued after its values, or a repeated row
             else:
                 current = key
+                if started and key not in labelled:
+                    labelled.append(key)
             continue
         buffer = ""
         if current is None or not started:
@@ -139,7 +142,16 @@ def read_applications(lines: list[Line]) -> Table | None:
     if not rows:
         return None
     table = Table()
-    _realign(rows, ncols, table)
+    if any(_laid_out(t) and len(t) == ncols for t in rows.values()):
+        # layout text drops blank cells: a row label with no number at all is a row of blanks
+        subrows = any(k.startswith("other.") for k in labelled)
+        blank = [k for k in labelled if k not in rows and not (k == "other" and subrows)]
+        for key in blank:
+            rows[key] = [Token("", Value(None, ""), -1) for _ in range(ncols)]
+        if blank:
+            table.warnings.append(f"applications: no number printed in row(s) {', '.join(blank)}; read as blank (0)")
+        order = [k for k in labelled if k in rows] + [k for k in order if k not in labelled]
+    _realign(rows, order, ncols, table, "applications", applicant_header_anchors(tokens))
     for key in order:
         if 0 < len(rows[key]) < ncols:
             split = _split_run_together(rows[key], 1, ncols)
@@ -158,30 +170,94 @@ def read_applications(lines: list[Line]) -> Table | None:
     if stray:
         table.warnings.append(f"applications: {stray} number(s) outside any row were ignored")
     _derive_application_totals(table)
-    return table if table.values else None
+    return table
 
 
-def _realign(rows: dict[str, list[Token]], ncols: int, table: Table) -> None:
-    """Short rows of layout text (blank cells lost) placed by column position."""
-    full = [t for t in rows.values() if len(t) == ncols and all(x.col >= 0 and not x.in_grid for x in t)]
-    short = {k: t for k, t in rows.items() if 0 < len(t) < ncols and all(x.col >= 0 and not x.in_grid for x in t)}
-    if not short or len(full) < 3:
-        return
-    ends = [statistics.median(row[i].col + len(row[i].text) for row in full) for i in range(ncols)]
-    for key, toks in short.items():
-        slots: list[int] = []
-        for t in toks:
-            end = t.col + len(t.text)
-            slots.append(min(range(ncols), key=lambda i: abs(ends[i] - end)))
-        if len(set(slots)) != len(slots) or slots != sorted(slots):
+def _center(tok: Token) -> float:
+    return tok.col + len(tok.text) / 2
+
+
+def _place(toks: list[Token], anchors: list[float]) -> list[Token] | None:
+    """Values placed under the column anchors nearest to them, blanks where none is;
+    None when two values claim one column or the order would change."""
+    slots = [min(range(len(anchors)), key=lambda i: abs(anchors[i] - _center(t))) for t in toks]
+    if len(set(slots)) != len(slots) or slots != sorted(slots):
+        return None
+    filled = [Token("", Value(None, ""), -1) for _ in anchors]
+    for slot, tok in zip(slots, toks):
+        filled[slot] = tok
+    return filled
+
+
+def _clusters(centers: list[float], gap: float = 2.5) -> list[float]:
+    """Column positions: value positions grouped where they lie within ``gap`` of each other."""
+    groups: list[list[float]] = []
+    for c in sorted(centers):
+        if groups and c - groups[-1][-1] <= gap:
+            groups[-1].append(c)
+        else:
+            groups.append([c])
+    return [statistics.median(g) for g in groups]
+
+
+def _laid_out(toks: list[Token]) -> bool:
+    return bool(toks) and all(t.col >= 0 and not t.in_grid for t in toks)
+
+
+_APPLICANT_HEADERS = [re.compile(p) for p in
+                      (r"^自然人", r"^商业", r"^科研", r"公益|^社会", r"^法律", r"^其他$", r"^总计|^合计")]
+
+
+def applicant_header_anchors(tokens: list[Token]) -> list[float] | None:
+    """Where the seven applicant columns' headers stand (layout text), before the first row."""
+    found: list[float | None] = [None] * len(_APPLICANT_HEADERS)
+    for tok in tokens:
+        if tok.value is not None or tok.col < 0 or tok.in_grid:
             continue
-        filled = [Token("", Value(None, ""), -1) for _ in range(ncols)]
-        for s, t in zip(slots, toks):
-            filled[s] = t
-        rows[key] = filled
-        table.warnings.append(
-            f"applications: row {key} had {len(toks)} of {ncols} cells; placed by column position, "
-            "the missing cells read as blank")
+        text = tight(tok.text)
+        if "新收" in text:
+            break
+        for i, rx in enumerate(_APPLICANT_HEADERS):
+            if found[i] is None and rx.search(text):
+                found[i] = _center(tok)
+                break
+    if any(a is None for a in found) or found != sorted(found):
+        return None
+    return found
+
+
+def _realign(rows: dict[str, list[Token]], order: list[str], ncols: int, table: Table, name: str,
+             header: list[float] | None = None) -> None:
+    """Short rows of layout text (blank cells lost) placed by column position.
+
+    The columns are those of the nearest full row (a table that crosses pages may
+    shift between them); without full rows, the positions all the values fall in,
+    or the positions of the column headers.
+    """
+    full = [k for k in order if len(rows[k]) == ncols and _laid_out(rows[k])]
+    short = [k for k in order if 0 < len(rows[k]) < ncols and _laid_out(rows[k])]
+    if not short:
+        return
+    spread = None
+    if not full:
+        spread = _clusters([_center(t) for k in order if _laid_out(rows[k]) for t in rows[k]])
+        if len(spread) != ncols:
+            spread = header
+        if spread is None or len(spread) != ncols:
+            return
+    for key in short:
+        if full:
+            here = order.index(key)
+            nearest = min(full, key=lambda k: abs(order.index(k) - here))
+            anchors = [_center(t) for t in rows[nearest]]
+        else:
+            anchors = spread
+        placed = _place(rows[key], anchors)
+        if placed is None:
+            continue
+        table.warnings.append(f"{name}: row {key} had {len(rows[key])} of {ncols} cells; placed by column "
+                              "position, the missing cells read as blank")
+        rows[key] = placed
 
 
 def _split_run_together(toks: list[Token], blocks: int, size: int) -> list[Token] | None:
@@ -224,33 +300,48 @@ def detect_template(lines: list[Line], report_year: int | None) -> tuple[str | N
     return None, True
 
 
+_ACTIVE_HEADER = re.compile(r"制发件数|废止件数|现行有效件数|处理决定数量|收费金额|新制作数量|新公开数量|"
+                            r"对外公开总数量|上一年项目数量|项目数量|本年增|增/减|采购项目数量|采购总金额")
+
+
 def read_active_disclosure(lines: list[Line], template: str) -> Table | None:
-    """Table 2 (主动公开政府信息情况), with the columns of the given template."""
+    """Table 2 (主动公开政府信息情况), with the columns of the given template.
+
+    In layout text a row whose blank cells were lost is placed under its block's
+    column headers; a row label with no number after it is a row of blanks.
+    """
     spec = ACTIVE_2019 if template == "2019" else ACTIVE_2021
     tokens = tokenize(lines)
     rows: dict[str, list[Token]] = {}
+    anchors: dict[str, list[float]] = {}     # row -> the header positions above it
     order: list[str] = []
+    header: list[Token] = []
     buffer = ""
     current = None
     for tok in tokens:
         if tok.value is None:
+            if _ACTIVE_HEADER.search(tight(tok.text)):
+                if header and tok.col <= header[-1].col:
+                    header = []             # a new header line
+                header.append(tok)
+                continue
             buffer = (buffer + tight(tok.text))[-LABEL_WINDOW:]
             key = match_active_row(buffer)
             if key is not None and key in spec:
                 current = None if (key in rows and len(rows[key]) >= len(spec[key])) else key
+                if current is not None and current not in rows:
+                    rows[current] = []
+                    order.append(current)
+                    anchors[current] = [_center(h) for h in header]
             elif key is not None:
                 current = None
             continue
         buffer = ""
-        if current is None:
-            continue
-        rows.setdefault(current, [])
-        if current not in order:
-            order.append(current)
-        if len(rows[current]) < len(spec[current]):
+        if current is not None and len(rows[current]) < len(spec[current]):
             rows[current].append(tok)
     if not rows:
         return None
+    laid_out = not any(t.in_grid for t in tokens) and any(t.col > 0 for t in tokens)
     region_text = "".join(tight(line.text) for line in lines)
     yuan_header = bool(re.search(r"单位[:：]?元|\(元\)|（元）", region_text))
     table = Table()
@@ -264,6 +355,15 @@ def read_active_disclosure(lines: list[Line], template: str) -> Table | None:
             toks = [Token(d, Value(int(d), d), -1) for d in digits]
             table.warnings.append(f"active_disclosure: row {key} has its cells run together ({digits}); "
                                   "split one digit a cell")
+        if laid_out and not toks:
+            toks = [Token("", Value(None, ""), -1) for _ in cols]
+            table.warnings.append(f"active_disclosure: row {key} has no number printed; read as blank (0)")
+        elif laid_out and len(toks) < len(cols) and len(anchors[key]) == len(cols) and _laid_out(toks):
+            placed = _place(toks, anchors[key])
+            if placed is not None:
+                table.warnings.append(f"active_disclosure: row {key} had {len(toks)} of {len(cols)} cells; "
+                                      "placed under its column headers, the missing cells read as blank")
+                toks = placed
         if len(toks) != len(cols):
             table.warnings.append(
                 f"active_disclosure: row {key} has {len(toks)} of {len(cols)} cells; left out")
@@ -277,12 +377,13 @@ def read_active_disclosure(lines: list[Line], template: str) -> Table | None:
                     f"active_disclosure.{key}.{col}: printed in 元 ({tok.value.raw}); stored as {number} 万元")
             vals[col], raws[col] = number, tok.value.raw
         table.values[key], table.raw[key] = vals, raws
-    return table if table.values else None
+    return table
 
 
 # ------------------------------------------------------------------- table 4
 
 _T4_HEADER = re.compile(r"维持|纠正|审结|其他结果")
+_T4_COLUMN = re.compile(r"维持|纠正|其他结果|审结|总计|^总$")
 
 
 def read_reviews(lines: list[Line]) -> Table | None:
@@ -304,9 +405,21 @@ def read_reviews(lines: list[Line]) -> Table | None:
         picked.append(tok)
         if len(picked) == need:
             break
+    table = Table()
+    region = tokenize(lines[start:])
+    laid_out = not any(t.in_grid for t in region) and any(t.col > 0 for t in region)
+    if laid_out and len(picked) < need:
+        # layout text drops blank cells: place what is there under the column headers
+        heads = _clusters([_center(t) for t in region if t.value is None and _T4_COLUMN.search(t.text)], gap=1.5)
+        if not picked:
+            picked = [Token("", Value(None, ""), -1) for _ in range(need)]
+            table.warnings.append("reviews_litigation: no number printed under the headers; read as blank (0)")
+        elif len(heads) == need and (placed := _place(picked, heads)) is not None:
+            table.warnings.append(f"reviews_litigation: {len(picked)} of {need} cells printed; placed under "
+                                  "their column headers, the missing cells read as blank")
+            picked = placed
     if not any(t.value.number is not None for t in picked) and len(picked) < need:
         return None
-    table = Table()
     if len(picked) < need:
         split = _split_run_together(picked, len(REVIEW_BLOCKS), len(REVIEW_COLUMNS))
         if split is None:
