@@ -47,6 +47,8 @@ def prepare_connection(conn):
 # page, count and facets are restricted to that exact set of keys (or, when most rows
 # match, to "every row up to the largest key at search time except these"), passed as a
 # JSON parameter. Same rows, same semantics, one index lookup.
+# ``"hit": SQL`` instead of ``"ids"`` (a condition on a row, see _hit_sql) does the same in one
+# pass over the table (``reports``, whose index rowids are version ids, not report ids).
 _SPARSE = 50  # under 1/50 of the table: look the keys up; else scan an index and test membership
 
 
@@ -60,6 +62,18 @@ select hits, total, max_pk,
     then (select json_group_array({k}) from {t} where {k} not in (select id from hits))
     else (select json_group_array(id) from (select distinct id from hits order by id)) end
 from n"""
+
+
+def _hit_sql(table: str, pk: str, hit_sql: str) -> str:
+    """One pass over the table for ``"hit": SQL`` (a condition on a row, true when it
+    matches ``:match``): SQLite reads the index once into a temporary b-tree, then tests
+    every row against it. Cheaper than materialising the matching keys and testing them
+    again when the keys are not the index's rowids (``reports``: version ids)."""
+    t, k = escape_sqlite(table), escape_sqlite(pk)
+    return f"""select count(*) filter (where h), count(*), max({k}),
+  case when count(*) filter (where h) * 2 > count(*)
+    then json_group_array({k}) filter (where not h) else json_group_array({k}) filter (where h) end
+from (select {k}, ({hit_sql}) as h from {t} order by {k})"""
 
 
 @hookimpl(trylast=True)
@@ -76,8 +90,8 @@ def filters_from_request(request, database, table, datasette):
         raw = request.args.get("_searchmode", conf.get("searchmode")) == "raw"
         match = search if raw else chinese_escape_fts(search)
         db = datasette.get_database(database)
-        hits, total, max_pk, keys = (await db.execute(
-            _search_sql(table, pk, conf["ids"]), {"match": match})).first()
+        sql = _hit_sql(table, pk, conf["hit"]) if "hit" in conf else _search_sql(table, pk, conf["ids"])
+        hits, total, max_pk, keys = (await db.execute(sql, {"match": match})).first()
         k = escape_sqlite(pk)
         if not hits:
             where = "0"
