@@ -26,7 +26,7 @@ from crawler.portals import DEFAULT_REGISTRY
 from db.store import Archive, now_iso
 
 
-@dataclass
+@dataclass(slots=True)   # one per archived URL, loaded at the start of an incremental crawl
 class FetchState:
     url: str
     etag: str | None
@@ -63,6 +63,13 @@ class CrawlArchive:
                 self.db.execute(f"ALTER TABLE crawl_fetch_state ADD COLUMN {col} {typ}")
         self._touched: list[tuple] = []
         self.stored_reports: set[int] = set()   # report ids stored by this crawl
+
+    def limit_cache(self, mb: int) -> None:
+        """Cap SQLite's page cache of this connection at *mb* MB (``XXGK_SQLITE_CACHE_MB``).
+        The archive opens with ``db.schema``'s 64 MB; that cache fills as the archive grows
+        (over the first ~1,500 reports of a crawl) and was most of the crawl's memory growth;
+        16 MB (the crawler's default) crawls as fast (bench/crawl.py)."""
+        self.db.execute(f"PRAGMA cache_size = {-1024 * int(mb)}")
 
     # -- runs ------------------------------------------------------------------
     def start_run(self, spider: str) -> int:

@@ -168,12 +168,12 @@ class ValidatePipeline(_Base):
 class DeduplicatePipeline(_Base):
     def __init__(self, crawler):
         super().__init__(crawler)
-        self.seen: dict[str, str] = {}
+        self.seen: dict[bytes, str] = {}   # SHA-256 (32 raw bytes, not 64 hex digits) -> first URL
 
     def process_item(self, item, spider=None):
         if not isinstance(item, ReportPage):
             return item
-        first = self.seen.setdefault(item.sha256, item.url)
+        first = self.seen.setdefault(bytes.fromhex(item.sha256), item.url)
         if first == item.url:
             first = self.spider.archive.url_with_bytes(item.sha256, item.url) or item.url
         if first != item.url:

@@ -257,6 +257,12 @@ def _m_attachments(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS attachments_sha256 ON attachments(sha256)")
 
 
+def _m_versions_by_hash(db: sqlite_utils.Database) -> None:
+    # the crawler asks "which report already has these bytes?" for every page it stores:
+    # without this index each question scans the whole (report_id, sha256) index
+    db.execute("CREATE INDEX IF NOT EXISTS versions_sha256 ON versions(sha256)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("base tables", _m001_base),
     ("chinese full-text search", _m002_chinese_fts),
@@ -265,6 +271,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("one chinese search index", _m005_search_index),
     ("crawl health: alerts of each crawl run (issue 6)", _m_crawl_health),
     ("attachments (issue 5)", _m_attachments),
+    ("versions looked up by content hash", _m_versions_by_hash),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -278,6 +278,47 @@ def test_resume_after_kill_9(tmp_path):
         assert first_paths
 
 
+def test_resume_after_sigint(tmp_path):
+    """SIGINT (Ctrl-C) once some reports are stored: Scrapy shuts down gracefully, keeps its
+    JOBDIR (request queue, seen fingerprints, the journal of archived reports) and the run
+    is recorded as ``shutdown``; the resumed crawl archives every report and fetches nothing
+    that was stored before the interrupt."""
+    with SamplePortals(sites=["empire"]) as sp:
+        site = sp["empire"]
+        registry = sp.write_registry(tmp_path / "p.csv")
+        db, jobdir = tmp_path / "a.db", tmp_path / "job"
+        cmd = crawl_cmd(registry, db, settings={"JOBDIR": str(jobdir), "DOWNLOAD_DELAY": "0.3"})
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        deadline = time.time() + 60
+        while time.time() < deadline and proc.poll() is None:
+            time.sleep(0.3)
+            if db.exists():
+                try:
+                    if query(db, "SELECT count(*) FROM reports")[0][0] >= 5:
+                        break
+                except Exception:
+                    pass
+        os.kill(proc.pid, signal.SIGINT)          # once, as Ctrl-C: a graceful shutdown
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err[-3000:]
+        assert "Traceback" not in err, err[-5000:]
+        stats = last_run_stats(db)
+        assert stats["finish_reason"] == "shutdown"
+        assert (jobdir / "xxgk-done.txt").exists() and (jobdir / "requests.seen").exists()
+        before = stored_urls(db)
+        expected = {site.url(e.path) for e in site.expected_reports()}
+        assert 5 <= len(before) < len(expected)
+        assert set((jobdir / "xxgk-done.txt").read_text("utf-8").split()) >= before
+        sp.clear_logs()
+        run_crawl(registry, db, settings={"JOBDIR": str(jobdir), "DOWNLOAD_DELAY": "0"})
+        assert expected <= stored_urls(db)                   # nothing lost
+        refetched = {site.url(r["path"]) for r in site.log} & before
+        assert not refetched, refetched                      # stored before the interrupt: not fetched again
+        assert last_run_stats(db)["finish_reason"] == "finished"
+        assert query(db, "SELECT count(*) FROM versions")[0][0] == len(stored_urls(db))   # each stored once
+
+
 def test_xxgk_crawl_command_alerts_on_blocked_portal(tmp_path):
     import sys
     with SamplePortals(sites=["blocked", "gkmlpt"]) as sp:

@@ -150,6 +150,9 @@ class PortalSpider(scrapy.Spider):
             "crawler.distributed.RedisArchive" if settings.get("XXGK_REDIS_URL") else CrawlArchive))
         self.archive = archive_cls.from_settings(settings) if hasattr(archive_cls, "from_settings") \
             else archive_cls(self.db_arg or settings.get("XXGK_DB"))
+        cache_mb = settings.getint("XXGK_SQLITE_CACHE_MB", 0)
+        if cache_mb > 0 and hasattr(self.archive, "limit_cache"):
+            self.archive.limit_cache(cache_mb)
         self.state = self.archive.fetch_state() if self.incremental else {}
         days = settings.getfloat("XXGK_REVALIDATE_DAYS", 7.0)
         self.revalidate_after = (datetime.now(timezone.utc) - timedelta(days=days)) if days > 0 else None
@@ -200,7 +203,10 @@ class PortalSpider(scrapy.Spider):
             self.log_event(pid, request.url, "refused", why)
 
     def mark_done(self, url: str) -> None:
-        self.done.add(url)
+        """Journal a URL archived (or confirmed unchanged) by this job.  Only the journal of
+        an interrupted run is held in memory (``self.done``): within a crawl ``seen_links``
+        already keeps a URL from being asked twice, so a second in-memory copy of every
+        URL would only make memory grow with the page count."""
         if self._journal:
             self._journal.write(url + "\n")
             self._journal.flush()
