@@ -130,10 +130,9 @@ def _fill(record: dict, doc: Document, url: str | None) -> None:
             warnings.append(f"agency not in the title; taken from the page's publisher/source: {agency}")
     record["agency"] = agency
 
-    body_text = "\n".join(line.text for line in lines[start:end])
     year = md.report_year_from_title(title) if title else None
     if year is None:
-        year = md.report_year_from_text(body_text[:3000])
+        year = md.report_year_from_text("\n".join(line.text for line in lines[start:start + 60])[:3000])
         if year is not None:
             warnings.append(f"report_year not in the title; read from the text as {year}")
         elif record["publish_date"]:
