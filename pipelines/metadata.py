@@ -92,7 +92,7 @@ def pick_title(candidates: list[str]) -> str | None:
 
 def split_page_title(page_title: str) -> list[str]:
     """'XX年度报告_XX县人民政府' -> the parts, the likeliest report title first."""
-    parts = [p.strip() for p in re.split(r"\s*(?:[_|｜]|--|——| - )\s*", page_title) if p.strip()]
+    parts = [p.strip() for p in re.split(r"\s*(?:[_|｜]|--|——|-|—)\s*", page_title) if p.strip()]
     parts.sort(key=lambda p: not is_report_title(p))
     return parts
 

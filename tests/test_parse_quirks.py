@@ -379,3 +379,16 @@ def test_lone_negative_value_is_not_a_page_footer():
     table = read_active_disclosure(from_text("\n\n".join(cells)).lines, "2019")
     assert table.values["other_services"] == {"previous_items": 23, "change": -2, "decisions": 16508}
     assert table.values["licensing"] == {"previous_items": 9, "change": 0, "decisions": 214}
+
+
+@pytest.mark.parametrize("page_title", [
+    "某县2023年政府信息公开工作年度报告-某县人民政府门户网站",
+    "某县2023年政府信息公开工作年度报告_某县人民政府",
+    "某县人民政府 | 某县2023年政府信息公开工作年度报告",
+])
+def test_site_name_is_cut_from_the_page_title(page_title):
+    html = (f"<html><head><title>{page_title}</title></head><body><p>发布时间：2024-03-28</p>"
+            "<p>一、总体情况</p><p>二、主动公开政府信息情况</p><p>三、收到和处理政府信息公开申请情况</p></body></html>")
+    rec = parse_document(html.encode())
+    assert rec["title"] == "某县2023年政府信息公开工作年度报告"
+    assert rec["agency"] == "某县" and rec["report_year"] == 2023
