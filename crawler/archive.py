@@ -12,8 +12,8 @@ crawler depends on four calls only:
 * :meth:`CrawlArchive.record_attachment` / :meth:`attachment_path` → ``db.attachments``
 * :meth:`CrawlArchive.refresh_register` → ``db.register.refresh`` once a crawl closes
 
-``crawl_log`` and ``crawl_fetch_state`` belong to the crawler (created here, in the
-archive file, if missing); everything else belongs to ``db``.
+``crawl_log`` and ``crawl_fetch_state`` are the crawler's tables; like every table of
+the archive they are created and migrated by ``db.schema``.
 """
 from __future__ import annotations
 
@@ -37,7 +37,6 @@ class FetchState:
     validated_at: str | None = None   # last stored, or last confirmed unchanged (304 / same bytes)
 
 
-STATE_COLUMNS = {"list_title": "TEXT", "list_date": "TEXT", "validated_at": "TEXT"}
 TOUCH_BATCH = 500
 
 
@@ -46,21 +45,6 @@ class CrawlArchive:
         self.path = str(path)
         self.archive = Archive(self.path)
         self.db = self.archive.db
-        self.db.executescript(
-            """
-            CREATE TABLE IF NOT EXISTS crawl_log (
-                id INTEGER PRIMARY KEY, run_id INTEGER, portal TEXT, url TEXT, event TEXT,
-                reason TEXT, http_status INTEGER, title TEXT, list_url TEXT, at TEXT);
-            CREATE INDEX IF NOT EXISTS crawl_log_run ON crawl_log(run_id, event);
-            CREATE TABLE IF NOT EXISTS crawl_fetch_state (
-                url TEXT PRIMARY KEY, portal TEXT, etag TEXT, last_modified TEXT, sha256 TEXT,
-                http_status INTEGER, fetched_at TEXT);
-            """
-        )
-        have = {r[1] for r in self.db.execute("PRAGMA table_info(crawl_fetch_state)").fetchall()}
-        for col, typ in STATE_COLUMNS.items():   # archives written before the re-validation window
-            if col not in have:
-                self.db.execute(f"ALTER TABLE crawl_fetch_state ADD COLUMN {col} {typ}")
         self._touched: list[tuple] = []
         self.stored_reports: set[int] = set()   # report ids stored by this crawl
 

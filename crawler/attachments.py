@@ -40,7 +40,8 @@ from scrapy.http import Request
 from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline
 
-from crawler.items import ReportPage, utcnow
+from crawler.items import ReportPage
+from db.clock import now_iso
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ class AttachmentsPipeline(FilesPipeline):
     # -- answers ------------------------------------------------------------------
     async def media_downloaded(self, response, request, info, *, item=None):
         out = {"url": request.url, "final_url": response.url, "http_status": response.status,
-               "fetched_at": utcnow(), "etag": _header(response, "ETag"),
+               "fetched_at": now_iso(), "etag": _header(response, "ETag"),
                "last_modified": _header(response, "Last-Modified")}
         prev = request.meta.get("xxgk_prev")
         if response.status == 304 and prev:
@@ -191,7 +192,7 @@ class AttachmentsPipeline(FilesPipeline):
             else:
                 msg = str(getattr(value, "value", None) or self.errors.get(entry["url"]) or "download failed")
                 entry.update(status="refused" if msg.startswith("refused") else "failed", error=msg[:300],
-                             fetched_at=utcnow())
+                             fetched_at=now_iso())
         spider = self.spider
         for f in item.files:
             spider.count(item.portal, "attachments" if f["status"] in ("downloaded", "not_modified")

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
-
-def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+from db.clock import now_iso
 
 
 @dataclass(repr=False)
@@ -35,7 +32,7 @@ class ReportPage:
     attachments: list[dict] = field(default_factory=list)   # [{url, text}] seen by the spider
     attachment_only: bool = False   # the report is a file (PDF/DOC/…) linked straight from the list
     files: list[dict] = field(default_factory=list)   # download results (crawler.attachments)
-    fetched_at: str = field(default_factory=utcnow)
+    fetched_at: str = field(default_factory=now_iso)
     record: dict | None = None      # filled by ParsePipeline
 
     def __repr__(self) -> str:
@@ -56,7 +53,7 @@ class BlockedPage:
     url: str
     http_status: int
     reason: str                     # e.g. "412 JavaScript challenge ($_ts)"
-    fetched_at: str = field(default_factory=utcnow)
+    fetched_at: str = field(default_factory=now_iso)
 
 
 @dataclass
@@ -70,4 +67,4 @@ class SkippedLink:
     reason: str                     # interpretation | infographic | notice | not_report | dead_link | duplicate | ...
     list_url: str | None = None
     http_status: int | None = None
-    fetched_at: str = field(default_factory=utcnow)
+    fetched_at: str = field(default_factory=now_iso)

@@ -12,7 +12,6 @@ that has shipped.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import json
 from pathlib import Path
 from typing import Callable
@@ -20,6 +19,7 @@ from typing import Callable
 import sqlite_utils
 
 from . import chinese
+from .clock import now_iso
 
 # ------------------------------------------------------------------ table 2/3/4 keys
 # the parser's keys are the contract (pipelines/labels.py); the wide views follow them
@@ -43,8 +43,6 @@ def wide_column(row_key: str, col_key: str) -> str:
     return f"{row_key}__{col_key}".replace(".", "_")
 
 
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
 # ------------------------------------------------------------------ migrations
@@ -263,6 +261,27 @@ def _m_versions_by_hash(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS versions_sha256 ON versions(sha256)")
 
 
+def _m_crawl_state(db: sqlite_utils.Database) -> None:
+    # the crawler's own record (crawler/archive.py): what it saw and did not archive, and
+    # per URL what conditional requests and the re-validation window need. Archives that a
+    # crawl made before this migration already have the tables: only missing columns are added.
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS crawl_log (
+            id INTEGER PRIMARY KEY, run_id INTEGER, portal TEXT, url TEXT, event TEXT,
+            reason TEXT, http_status INTEGER, title TEXT, list_url TEXT, at TEXT);
+        CREATE INDEX IF NOT EXISTS crawl_log_run ON crawl_log(run_id, event);
+        CREATE TABLE IF NOT EXISTS crawl_fetch_state (
+            url TEXT PRIMARY KEY, portal TEXT, etag TEXT, last_modified TEXT, sha256 TEXT,
+            http_status INTEGER, fetched_at TEXT);
+        """
+    )
+    have = set(db["crawl_fetch_state"].columns_dict)
+    for col in ("list_title", "list_date", "validated_at"):
+        if col not in have:
+            db.execute(f"ALTER TABLE crawl_fetch_state ADD COLUMN {col} TEXT")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("base tables", _m001_base),
     ("chinese full-text search", _m002_chinese_fts),
@@ -272,6 +291,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("crawl health: alerts of each crawl run (issue 6)", _m_crawl_health),
     ("attachments (issue 5)", _m_attachments),
     ("versions looked up by content hash", _m_versions_by_hash),
+    ("the crawler's log and fetch state", _m_crawl_state),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -447,7 +467,7 @@ def migrate(db: sqlite_utils.Database, target: int | None = None) -> list[int]:
                     raise RuntimeError(f"migration {version} broke foreign keys: {problems[:5]}")
                 db.execute(
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
-                    (version, name, _now()),
+                    (version, name, now_iso()),
                 )
         finally:
             db.execute("PRAGMA foreign_keys = ON")

@@ -43,7 +43,6 @@ and make it current; earlier versions keep their sections, cells and checks.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import json
 import time
@@ -54,6 +53,7 @@ from typing import Any
 
 import sqlite_utils
 
+from .clock import now_iso
 from .schema import (
     CHECK_STATUS_SQL, MAX_SECTIONS, TABLE_NAMES, fts_rows, index_pending, open_archive, section_id,
 )
@@ -73,8 +73,6 @@ class StoreResult:
     status: str  # "new" (first version of a new report), "changed", "unchanged", "reverted"
 
 
-def now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
 def _as_bytes(raw: bytes | str | None) -> bytes:

@@ -16,10 +16,17 @@ from .values import fold
 _YEAR = r"(?:19[89]\d|20[0-4]\d)"
 REPORT_WORDS = re.compile(r"年度报告|年报|工作报告|公开报告|年度工作报告|报告")
 DISCLOSURE_WORDS = re.compile(r"信息公开|政务公开|政府信息|政务信息")
-# titles of pages that are about a report rather than the report itself
-NOT_REPORT_ALWAYS = re.compile(r"解读|图解|图片版|一图|图文|答记者问|新闻发布|视频|动漫|H5")
-NOT_REPORT_UNLESS_TABLES = re.compile(
-    r"通知|编制|报送|做好|总结|指南|报表|决算|预算|提案|议案|目录|征求|工作要点|实施方案|考核|测评|评估|说明")
+# Titles of pages that are about a report rather than the report itself — one list for
+# the parser (a page's kind) and the crawler (what not to fetch). (reason, always, pattern):
+# ``always`` rules make a page not a report whatever it holds; the others (a notice about
+# compiling reports, a website report form…) only when the page carries no report tables.
+TITLE_RULES = [
+    ("interpretation", True, re.compile(r"解读|答记者问|问答|新闻发布")),
+    ("infographic", True, re.compile(r"图解|图片版|一图|图文|图说|长图|视频|动漫|H5")),
+    ("notice", False, re.compile(r"通知|公告|总结|编制|报送|做好|发布会|工作会|会议|函$|意见|方案|征集|征求|公示|"
+                                 r"工作要点|考核|测评|评估|说明")),
+    ("other_report", False, re.compile(r"报表|决算|预算|指南|目录|提案|议案|统计公报")),
+]
 
 # label -> priority (lower wins) for the publish date
 _DATE_LABELS = [
@@ -61,6 +68,19 @@ def is_report_title(title: str) -> bool:
     return bool(DISCLOSURE_WORDS.search(t) or re.search(r"年度?报告|年报", t))
 
 
+def title_rule(title: str) -> tuple[str, bool] | None:
+    """(reason, always) of the first rule in :data:`TITLE_RULES` the title meets."""
+    t = tight(title)
+    for reason, always, rx in TITLE_RULES:
+        if rx.search(t):
+            return reason, always
+    return None
+
+
+def has_year(title: str) -> bool:
+    return bool(re.search(_YEAR, arabic_years(fold(title))))
+
+
 def classify(title: str | None) -> str:
     """What the title says the page is.
 
@@ -70,12 +90,10 @@ def classify(title: str | None) -> str:
     """
     if not title:
         return "unknown"
-    t = tight(title)
-    if NOT_REPORT_ALWAYS.search(t):
-        return "not_report"
-    if NOT_REPORT_UNLESS_TABLES.search(t):
-        return "maybe_not_report"
-    return "report" if is_report_title(t) else "unknown"
+    rule = title_rule(title)
+    if rule:
+        return "not_report" if rule[1] else "maybe_not_report"
+    return "report" if is_report_title(title) else "unknown"
 
 
 def pick_title(candidates: list[str]) -> str | None:

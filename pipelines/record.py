@@ -142,9 +142,8 @@ def _fill(record: dict, doc: Document, url: str | None) -> None:
 
     # --- sections and tables
     record["sections"] = [s.as_dict() for s in sections]
-    kind = md.classify(title)
-    tables_wanted = kind != "not_report"
-    if tables_wanted:
+    kind = title_says = md.classify(title)
+    if kind != "not_report":
         _tables(record, lines, sections, start, end)
     has_tables = any(record[t] for t in ("active_disclosure", "applications", "reviews_litigation"))
     if not has_tables and len(sections) < 2 and _is_list_page(doc):
@@ -158,7 +157,7 @@ def _fill(record: dict, doc: Document, url: str | None) -> None:
     elif kind in ("unknown", "maybe_not_report"):
         kind = "report" if (has_tables or len(sections) >= 3) else "not_report"
     record["kind"] = kind
-    if kind == "not_report" and md.classify(title) == "maybe_not_report":
+    if kind == "not_report" and title_says == "maybe_not_report":
         record["report_year"] = None   # a notice or summary reports on no year
     if kind == "not_report":
         for t in ("active_disclosure", "applications", "reviews_litigation"):

@@ -396,8 +396,9 @@ def read_reviews(lines: list[Line]) -> Table | None:
     else:
         return None
     need = len(REVIEW_BLOCKS) * len(REVIEW_COLUMNS)
+    region = tokenize(lines[start:])
     picked: list[Token] = []
-    for tok in tokenize(lines[start:]):
+    for tok in region:
         if tok.value is None:
             continue
         if tok.in_grid and tok.row_values < 5:
@@ -406,7 +407,6 @@ def read_reviews(lines: list[Line]) -> Table | None:
         if len(picked) == need:
             break
     table = Table()
-    region = tokenize(lines[start:])
     laid_out = not any(t.in_grid for t in region) and any(t.col > 0 for t in region)
     if laid_out and len(picked) < need:
         # layout text drops blank cells: place what is there under the column headers

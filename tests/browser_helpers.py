@@ -53,3 +53,12 @@ def serving(db: Path, tries: int = 150):
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def launch_chromium(playwright):
+    """Debian's chromium, headless, driven by playwright (no `playwright install`)."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+        headless=True,
+        args=["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-dev-shm-usage"],
+    )

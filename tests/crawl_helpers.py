@@ -6,6 +6,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -53,3 +54,16 @@ def last_run_stats(db) -> dict:
 
 def article_url(site, entry) -> str:
     return site.url(entry.list_path or entry.path)
+
+
+def wait_for_reports(db: Path, n: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    """Until ``n`` reports are in the archive (the crawl still running), or ``timeout``."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.3)
+        if db.exists():
+            try:
+                if query(db, "SELECT count(*) FROM reports")[0][0] >= n:
+                    return
+            except sqlite3.Error:
+                pass       # the archive is being created

@@ -7,7 +7,6 @@ artifacts/browser/.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import urllib.request
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_helpers import CHROMIUM, needs_chromium, serving
+from tests.browser_helpers import launch_chromium, needs_chromium, serving
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = needs_chromium
@@ -46,11 +45,7 @@ def test_browse_search_facet_query_chart(served, artifacts_dir):
     shots.mkdir(parents=True, exist_ok=True)
     dialogs = []
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-            headless=True,
-            args=["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-dev-shm-usage"],
-        )
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from collections import Counter
 
 import pytest
 
 from crawler.sample_portals import SamplePortals
-from tests.crawl_helpers import REPO, article_url, crawl_cmd, last_run_stats, query, run_crawl
+from tests.crawl_helpers import REPO, article_url, crawl_cmd, last_run_stats, query, run_crawl, wait_for_reports
 
 
 @pytest.fixture(scope="module")
@@ -255,15 +254,7 @@ def test_resume_after_kill_9(tmp_path):
         cmd = crawl_cmd(registry, db, settings={"JOBDIR": str(jobdir), "DOWNLOAD_DELAY": "0.3"})
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            time.sleep(0.3)
-            if db.exists():
-                try:
-                    if query(db, "SELECT count(*) FROM reports")[0][0] >= 5:
-                        break
-                except Exception:
-                    pass
+        wait_for_reports(db, 5, proc)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         before = stored_urls(db)
@@ -290,15 +281,7 @@ def test_resume_after_sigint(tmp_path):
         cmd = crawl_cmd(registry, db, settings={"JOBDIR": str(jobdir), "DOWNLOAD_DELAY": "0.3"})
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True)
-        deadline = time.time() + 60
-        while time.time() < deadline and proc.poll() is None:
-            time.sleep(0.3)
-            if db.exists():
-                try:
-                    if query(db, "SELECT count(*) FROM reports")[0][0] >= 5:
-                        break
-                except Exception:
-                    pass
+        wait_for_reports(db, 5, proc)
         os.kill(proc.pid, signal.SIGINT)          # once, as Ctrl-C: a graceful shutdown
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err[-3000:]

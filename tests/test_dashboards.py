@@ -6,7 +6,6 @@ Screenshots go to artifacts/dashboards/.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import urllib.parse
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_helpers import CHROMIUM, needs_chromium, serving
+from tests.browser_helpers import launch_chromium, needs_chromium, serving
 
 from tests.test_crossyear_fixtures import FIXTURES, base_record, build, variant
 
@@ -57,11 +56,7 @@ def test_coverage_dashboard(served, artifacts_dir):
     shots.mkdir(parents=True, exist_ok=True)
     dialogs, errors = [], []
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-            headless=True,
-            args=["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-dev-shm-usage"],
-        )
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.on("pageerror", lambda e: errors.append(str(e)))

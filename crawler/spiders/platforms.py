@@ -12,7 +12,7 @@ from parsel import Selector
 from scrapy.http import Response
 
 from crawler.spiders import counters
-from crawler.spiders.base import Link, PortalSpider, clean, generic_links, generic_pages, norm_date
+from crawler.spiders.base import Link, PortalSpider, clean, norm_date
 
 
 class TrsSpider(PortalSpider):
@@ -135,16 +135,12 @@ class EpointSpider(PortalSpider):
     platform = "epoint"
 
     def parse_list(self, response: Response, portal):
-        links = generic_links(response)
-        yield from links
-        column = response.request.cb_kwargs.get("column")
-        pages = generic_pages(response, {l.url for l in links})
+        yield from PortalSpider.parse_list(self, response, portal)    # rows and pager links
         m = re.search(r"(\d+)\s*/\s*(\d+)", " ".join(response.css(".ewb-page ::text, .pages ::text").getall()))
-        if m and "cur_page=" in response.url:
-            total = int(m.group(2))
-            pages += [re.sub(r"cur_page=\d+", f"cur_page={n}", response.url) for n in range(1, min(total, 1000) + 1)]
-        for url in pages:
-            yield self.list_request(url, portal, column)
+        if m and "cur_page=" in response.url:      # "1/7": every cur_page, the pager may show only a few
+            column = response.request.cb_kwargs.get("column")
+            for n in range(1, min(int(m.group(2)), 1000) + 1):
+                yield self.list_request(re.sub(r"cur_page=\d+", f"cur_page={n}", response.url), portal, column)
 
     def counter_url(self, response, portal):
         return counters.epoint(response)
@@ -159,12 +155,7 @@ class SmallCmsSpider(PortalSpider):
     name = "smallcms"
     platform = "smallcms"
 
-    def parse_list(self, response: Response, portal):
-        links = generic_links(response)
-        yield from links
-        column = response.request.cb_kwargs.get("column")
-        for url in generic_pages(response, {l.url for l in links}):
-            yield self.list_request(url, portal, column)
+    # lists: the base spider's rows and pager links
 
     def counter_url(self, response, portal):
         return counters.find_any(response, counters.SMALL_CMS)
