@@ -1,135 +1,165 @@
-"""Chinese full-text search without a custom SQLite tokenizer.
+"""Chinese full-text search with SQLite's own ``trigram`` tokenizer.
 
-The archive's FTS5 tables use SQLite's stock ``unicode61`` tokenizer, but what
-they index is not the text itself: :func:`index_tokens` turns the text into a
-space-separated stream of tokens, one token per character position:
+Search here means *substring* search: a term matches a report when the report's text
+contains it, for terms of any length (复, 复议, 依申请公开), Chinese, Latin or mixed, with
+ASCII letters matched in either case and full-width or other compatibility forms of
+letters and digits (２０２３, ＡＰＰ, ①) matched as their plain forms.
 
-* each CJK character starts one token: the *bigram* of it and the next
-  character of the same run of CJK characters, or, for the last character of
-  a run, the character alone (a *unigram*);
-* other letters and digits form words, lower-cased, as in English search;
-* everything else (punctuation, spaces) separates runs.
+Two contentless FTS5 tables, both tokenized by SQLite's built-in ``trigram`` tokenizer (so
+indexing runs in C, and the sqlite3 shell can search them without this package), hold one
+row per stored version (rowid = ``versions.id``):
 
-``"行政复议，诉讼"`` is indexed as ``"行政 政复 复议 议 诉讼 讼"``.
+``search_text(title, agency, text)`` — :func:`fold` of the title, the agency and every
+    section (heading and text, one per line). Every three consecutive characters are a
+    token, with their positions, so a term of three or more characters is the phrase of its
+    trigrams and matches exactly where the term occurs: ``'"依申请公开"'``.
+``search_short(text)`` — the same text with :data:`MARK` between every two characters
+    (:func:`short_text`), indexed without positions (``detail=none``). Its trigrams are
+    ``MARK c MARK`` (the character c occurs) and ``a MARK b`` (the pair ab occurs), so a
+    term of one or two characters is one token: ``'"\\x01复\\x01"'``, ``'"复\\x01议"'``.
+    The trigram tokenizer alone cannot match terms shorter than three characters.
 
-:func:`fts_query` rewrites what a user types into an FTS5 query over that
-stream.  A run of n >= 2 CJK characters becomes the phrase of its n-1 bigrams
-(``依申请公开`` -> ``"依申 申请 请公 公开"``), which matches exactly where the
-run occurs in the text; a single character becomes the prefix query ``复*``,
-which matches every token that starts with it — and since every character of
-the text starts exactly one token, that is every occurrence.  So any query of
-any length matches every document that contains it: no false negatives, by
-construction, without a dictionary.  Whitespace-separated terms are ANDed.
-
-The same two functions are registered as SQL functions (``chinese_tokens``,
-``chinese_fts_query``) by the Datasette plugin in :mod:`db.datasette_plugin`,
-which also makes Datasette's own search box use :func:`fts_query`.
+Terms separated by whitespace must all occur (AND). :func:`terms` splits and folds a
+query; :func:`long_match` and :func:`short_match` give the MATCH expressions for the two
+tables (None when a query has no term for that table); :func:`contains` is the same test
+on a text in Python, used for the sections of matching versions and for versions not
+indexed yet (see :mod:`db.search`).
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 
-#: bump when index_tokens changes: the archive rebuilds its FTS tables
-TOKENIZER_VERSION = 1
+#: bump when fold/short_text or the index layout change: the archive rebuilds its index
+TOKENIZER_VERSION = 2
+
+#: the separator of search_short's text; never part of folded text (control characters are)
+MARK = "\x01"
 
 _CJK = (
     "\u3005\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
     "\uac00-\ud7af\U00020000-\U0003134f"
 )
-# a run of CJK characters, or a run of other word characters (letters, digits)
-_RUN_RE = re.compile(rf"([{_CJK}]+)|((?:(?![{_CJK}])[^\W_])+)")
 _CJK_RE = re.compile(rf"[{_CJK}]")
+_WS = re.compile(r"\s+")
+
+_FOLD: dict[int, str] | None = None
+_FOLD_CHARS: "_Chars | None" = None
 
 
-def _normalise(text: str) -> str:
-    # NFKC folds full-width digits and letters (１２３４５ -> 12345, ＡＰＰ -> APP)
-    return unicodedata.normalize("NFKC", text).lower()
+class _Chars:
+    """Does a text contain any of these code points? One C-level regex scan: the characters
+    of the Basic Multilingual Plane in one class (compiled to a bitmap), the rest in another
+    that only texts with such characters are scanned with."""
+
+    _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+    def __init__(self, cps):
+        cps = set(cps)
+        self.bmp = _char_class([c for c in cps if c < 0x10000])
+        self.astral = _char_class([c for c in cps if c >= 0x10000])
+
+    def search(self, text: str) -> bool:
+        return bool(self.bmp.search(text) or (self._ASTRAL.search(text) and self.astral.search(text)))
 
 
-_NFKC_NEEDED: frozenset | None = None
+def _char_class(cps: list[int]) -> "re.Pattern":
+    """A compiled ``[...]`` matching any of the code points (as ranges)."""
+    parts, cps = [], sorted(set(cps))
+    i = 0
+    while i < len(cps):
+        j = i
+        while j + 1 < len(cps) and cps[j + 1] == cps[j] + 1:
+            j += 1
+        a, b = re.escape(chr(cps[i])), re.escape(chr(cps[j]))
+        parts.append(a if i == j else f"{a}-{b}")
+        i = j + 1
+    return re.compile("[" + "".join(parts) + "]")
 
 
-def _nfkc_needed() -> frozenset:
-    """Characters NFKC might turn into different tokens: those it maps to letters, digits or
-    marks, combining marks, Hangul, and second halves of canonical pairs. Text without any
-    of them tokenises the same with or without NFKC (full-width punctuation only separates)."""
-    global _NFKC_NEEDED
-    if _NFKC_NEEDED is None:
-        need = set()
+def _fold_table() -> tuple[dict[int, str], "_Chars"]:
+    """Characters whose compatibility form (NFKC) is made of letters or digits, mapped to
+    that form with ASCII letters lower-cased: full-width Ａ１ -> a1, ① -> 1, ㈠ -> (一)
+    is not (parentheses are not letters), 兀 (U+F929) -> 兀. Control characters -> space."""
+    global _FOLD, _FOLD_CHARS
+    if _FOLD is None:
+        table: dict[int, str] = {}
         for cp in range(0x110000):
             if 0xD800 <= cp < 0xE000:
                 continue
             c = chr(cp)
-            if unicodedata.combining(c) or 0x1100 <= cp <= 0x11FF or 0x3130 <= cp <= 0x318F \
-                    or 0xAC00 <= cp <= 0xD7A3:
-                need.add(c)
+            if not unicodedata.decomposition(c):
                 continue
-            dec = unicodedata.decomposition(c)
-            if not dec:
-                continue
-            if not dec.startswith("<"):
-                need.update(chr(int(x, 16)) for x in dec.split()[1:])
             n = unicodedata.normalize("NFKC", c)
-            if n != c and any(ch.isalnum() or unicodedata.combining(ch) or _CJK_RE.match(ch)
-                              for ch in c + n):
-                need.add(c)
-        _NFKC_NEEDED = frozenset(need)
-    return _NFKC_NEEDED
+            if n != c and n and all(ch.isalnum() for ch in n):
+                table[cp] = _ascii_lower(n)
+        # control characters that are not whitespace (MARK among them) -> space
+        for cp in (*range(0x00, 0x09), *range(0x0E, 0x1C), 0x7F):
+            table[cp] = " "
+        _FOLD = table
+        # and letters other than ASCII that have a lower case: SQL's lower() leaves them
+        upper = [cp for cp in range(0x80, 0x20000) if not 0xD800 <= cp < 0xE000
+                 and chr(cp).lower() != chr(cp)]
+        _FOLD_CHARS = _Chars([*table, *upper])
+    return _FOLD, _FOLD_CHARS
 
 
-# at each CJK character: it and the next one if that is CJK too; else a whole run of
-# other letters and digits. One C-level findall gives the token stream in order.
-_TOKEN_RE = re.compile(rf"(?=([{_CJK}][{_CJK}]?|[^\W_{_CJK}]+))(?:[{_CJK}]|[^\W_{_CJK}]+)")
+def _ascii_lower(s: str) -> str:
+    return s.lower() if s.isascii() else "".join(ch.lower() if ch.isascii() else ch for ch in s)
 
 
-def _cjk_tokens(run: str) -> list[str]:
-    return [run[i : i + 2] for i in range(len(run) - 1)] + [run[-1]]
+def needs_fold(text: str | None) -> bool:
+    """Whether the search's folding (:func:`fold`, then lower case) changes more in ``text``
+    than SQL's ``lower()`` does (ASCII letters only)."""
+    return bool(text) and _fold_table()[1].search(text)
 
 
-def index_tokens(text: str | None) -> str:
-    """The token stream stored in the FTS index for ``text``."""
+def fold(text: str | None) -> str:
+    """The text as indexed: compatibility letters and digits replaced by their plain forms,
+    control characters by spaces. Case is left to the tokenizer (case-insensitive)."""
     if not text:
         return ""
-    if not unicodedata.is_normalized("NFKC", text) and not _nfkc_needed().isdisjoint(text):
-        text = unicodedata.normalize("NFKC", text)
-    return " ".join(_TOKEN_RE.findall(text.lower()))
+    table, chars = _fold_table()
+    return text.translate(table) if chars.search(text) else text
 
 
-def _term_query(term: str) -> str | None:
-    runs = [(m.group(1), m.group(2)) for m in _RUN_RE.finditer(_normalise(term))]
-    if not runs:
-        return None
-    tokens: list[str] = []
-    prefix = False
-    for i, (cjk, word) in enumerate(runs):
-        last = i == len(runs) - 1
-        if word:
-            tokens.append(word)
-        elif not last:
-            # the text must continue with a non-CJK character here, so the run
-            # ends here in the text too: it is tokenised exactly as in the index
-            tokens.extend(_cjk_tokens(cjk))
-        elif len(cjk) >= 2:
-            # the text may go on with more CJK: bigrams only
-            tokens.extend(cjk[j : j + 2] for j in range(len(cjk) - 1))
-        else:
-            tokens.append(cjk)
-            prefix = True
-    phrase = '"' + " ".join(tokens) + '"'
-    return phrase + " *" if prefix else phrase
+def short_text(text: str | None) -> str:
+    """search_short's text for an already folded text: MARK before, between and after
+    every character."""
+    return MARK + MARK.join(text) + MARK if text else ""
 
 
-def fts_query(query: str | None) -> str:
-    """Rewrite a user's search into an FTS5 MATCH expression for the token stream.
+def terms(query: str | None) -> list[str]:
+    """The search terms of a query: folded, lower-cased, split on whitespace; double quotes
+    separate terms too (they have no meaning here). Duplicates dropped, order kept."""
+    q = fold(query or "").lower().replace('"', " ")
+    return list(dict.fromkeys(_WS.split(q.strip()))) if q.strip() else []
 
-    Terms separated by whitespace must all occur (AND); each term matches as a
-    substring for Chinese and as whole words for Latin letters and digits.
-    A query with nothing searchable returns ``'""'``, which matches nothing.
-    """
-    parts = [_term_query(t) for t in (query or "").replace('"', " ").split()]
-    parts = [p for p in parts if p]
-    return " AND ".join(parts) if parts else '""'
+
+def _phrase(s: str) -> str:
+    return '"' + s.replace('"', '""') + '"'
+
+
+def long_match(query: str | None) -> str | None:
+    """MATCH expression for search_text: the terms of three or more characters, ANDed."""
+    parts = [_phrase(t) for t in terms(query) if len(t) >= 3]
+    return " AND ".join(parts) if parts else None
+
+
+def short_match(query: str | None) -> str | None:
+    """MATCH expression for search_short: the terms of one or two characters, ANDed."""
+    parts = [_phrase(MARK + t + MARK if len(t) == 1 else t[0] + MARK + t[1])
+             for t in terms(query) if len(t) < 3]
+    return " AND ".join(parts) if parts else None
+
+
+def contains(text: str | None, query: str | None) -> bool:
+    """Whether ``text`` contains every term of ``query`` (the search's own semantics)."""
+    ts = terms(query)
+    if not ts:
+        return False
+    t = fold(text).lower()
+    return all(term in t for term in ts)
 
 
 def has_cjk(text: str) -> bool:

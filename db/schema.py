@@ -205,11 +205,12 @@ def _m_register(db: sqlite_utils.Database) -> None:
 
 
 def _m005_search_index(db: sqlite_utils.Database) -> None:
-    """One Chinese search index instead of two (see "FTS upkeep" below).
+    """One Chinese search index instead of two (superseded by _m_trigram_search).
 
     Archives indexed by the first layout had every text twice (per section and per
-    version); this drops those tables, numbers each section ``version_id << 10 | ordinal``
-    (no table refers to sections.id) and indexes everything once.
+    version); this drops those tables and numbers each section ``version_id << 10 | ordinal``
+    (no table refers to sections.id). The index it made (search_fts, bigram tokens) is
+    replaced by a later migration, which also fills the new one; so nothing is indexed here.
     """
     for name in ("versions_fts", "sections_fts"):
         db.execute(f"DROP VIEW IF EXISTS {name}")
@@ -221,10 +222,22 @@ def _m005_search_index(db: sqlite_utils.Database) -> None:
               SELECT count(*) FROM sections s2 WHERE s2.version_id = sections.version_id
                 AND (coalesce(s2.number, 1e9), -s2.id) <= (coalesce(sections.number, 1e9), -sections.id))"""
     )
-    create_search_index(db)
-    # versions stored but not yet in search_fts (store() indexes in batches; see db/store.py)
+    # versions stored but not yet in the search index (store() indexes in batches)
     db.execute("CREATE TABLE search_pending (version_id INTEGER PRIMARY KEY)")
-    rebuild_fts(db)
+
+
+def _m_trigram_search(db: sqlite_utils.Database) -> None:
+    """Search by SQLite's trigram tokenizer, one row per version (see "Search index" below),
+    instead of the bigram token stream of search_fts (one row per section). The new tables
+    are filled when the archive is opened (the tokenizer version changed: rebuild_fts)."""
+    for name in ("versions_fts", "sections_fts"):
+        db.execute(f"DROP VIEW IF EXISTS {name}")
+    db.execute("DROP TABLE IF EXISTS search_fts")
+    create_search_index(db)
+    # sections whose text SQL's lower() cannot fold as search does (full-width letters...)
+    db.execute("ALTER TABLE sections ADD COLUMN fold INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE sections SET fold = 1 WHERE chinese_needs_fold(heading) OR chinese_needs_fold(text)")
+    db.execute("INSERT OR REPLACE INTO archive_meta(key, value) VALUES ('tokenizer_version', '0')")
 
 
 def _m_crawl_health(db: sqlite_utils.Database) -> None:
@@ -292,6 +305,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("attachments (issue 5)", _m_attachments),
     ("versions looked up by content hash", _m_versions_by_hash),
     ("the crawler's log and fetch state", _m_crawl_state),
+    ("search by the trigram tokenizer, one row per version", _m_trigram_search),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -324,58 +338,49 @@ def create_views(db: sqlite_utils.Database) -> None:
         db.execute(_wide_view(name, table, cells))
 
 
-# ------------------------------------------------------------------ FTS upkeep
-# One contentless FTS5 table, ``search_fts``, holds every text once, as the bigram token
-# stream of db/chinese.py. Its rowid says where a text belongs:
-#   version_id << SECTION_BITS            the title and agency of a version
-#   version_id << SECTION_BITS | ordinal  section ``ordinal`` (1, 2, ...) of it; that is
-#                                         also the section's id in ``sections``
-# Two views put it under the names Datasette and SQL users search:
-#   sections_fts  rowid = sections.id   (sections only)
-#   versions_fts  rowid = versions.id   (rowid >> SECTION_BITS; ``reports`` searches it
-#                                        with fts_pk = version_id)
-# SQLite flattens the views, so ``versions_fts MATCH ?`` runs on the index. Nothing is ever
-# deleted from it: old versions keep their rows, and reports only match their current one.
+# ------------------------------------------------------------------ Search index
+# Two contentless FTS5 tables, one row per stored version (rowid = versions.id), both
+# tokenized by SQLite's trigram tokenizer (db/chinese.py explains the scheme):
+#   search_text(title, agency, text)  terms of 3+ characters (phrases of trigrams)
+#   search_short(text)                terms of 1-2 characters (detail=none)
+# Old versions keep their rows; ``reports`` matches through its current version_id.
+# Each section is numbered version_id << SECTION_BITS | ordinal (its id in ``sections``).
 SECTION_BITS = 10
 MAX_SECTIONS = (1 << SECTION_BITS) - 1
+#: FTS5's in-memory buffer before it writes a segment: one flush of store()'s batch
+SEARCH_HASHSIZE = 64 * 1024 * 1024
 
-SEARCH_FTS_SQL = (
-    "CREATE VIRTUAL TABLE search_fts USING fts5(title, agency, heading, text, "
-    "content='', prefix='1')"
+SEARCH_TABLES_SQL = (
+    "CREATE VIRTUAL TABLE search_text USING fts5(title, agency, text, content='', tokenize='trigram')",
+    "CREATE VIRTUAL TABLE search_short USING fts5(text, content='', detail=none, tokenize='trigram')",
 )
+INSERT_TEXT_SQL = "INSERT INTO search_text(rowid, title, agency, text) VALUES (?, ?, ?, ?)"
+INSERT_SHORT_SQL = "INSERT INTO search_short(rowid, text) VALUES (?, ?)"
 
 
 def create_search_index(db: sqlite_utils.Database) -> None:
-    db.execute(SEARCH_FTS_SQL)
-    # fewer, larger merges: a store() commits one report at a time
-    db.execute("INSERT INTO search_fts(search_fts, rank) VALUES ('automerge', 16)")
-    db.execute(
-        "CREATE VIEW sections_fts AS SELECT rowid, search_fts AS sections_fts, rank FROM search_fts "
-        f"WHERE (rowid & {MAX_SECTIONS}) != 0"
-    )
-    db.execute(
-        f"CREATE VIEW versions_fts AS SELECT rowid >> {SECTION_BITS} AS rowid, "
-        "search_fts AS versions_fts, rank FROM search_fts"
-    )
+    for sql in SEARCH_TABLES_SQL:
+        db.execute(sql)
+    for name in ("search_text", "search_short"):
+        db.execute(f"INSERT INTO {name}({name}, rank) VALUES ('hashsize', {SEARCH_HASHSIZE})")
 
 
 def section_id(version_id: int, ordinal: int) -> int:
     return (version_id << SECTION_BITS) | ordinal
 
 
-def fts_rows(version_id: int, title, agency, sections) -> list[tuple]:
-    """search_fts rows of one version: its title row, then one per (ordinal, heading, text)."""
-    tok = chinese.index_tokens
-    rows = [(version_id << SECTION_BITS, tok(title), tok(agency), None, None)]
-    rows += [(section_id(version_id, n), None, None, tok(h), tok(t)) for n, h, t in sections]
-    return rows
-
-
-INSERT_FTS_SQL = "INSERT INTO search_fts(rowid, title, agency, heading, text) VALUES (?, ?, ?, ?, ?)"
+def search_rows(version_id: int, title, agency, sections) -> tuple[tuple, tuple]:
+    """The search_text and search_short rows of one version; ``sections`` are
+    (heading, text) pairs in order."""
+    fold = chinese.fold
+    t, a = fold(title), fold(agency)
+    x = fold("\n".join(f"{h or ''}\n{s or ''}" for h, s in sections))
+    return (version_id, t, a, x), (version_id, chinese.short_text(f"{t}\n{a}\n{x}"))
 
 
 def _version_heads(conn, where: str = "", params=()) -> list[tuple]:
-    # a version's title row, as store() indexed it: from its own stored record (else the report's)
+    # a version's title and agency, as store() indexed them: from its own stored record
+    # (else the report's)
     return conn.execute(
         "SELECT v.id, coalesce(json_extract(v.record, '$.title'), r.title), "
         "coalesce(json_extract(v.record, '$.agency'), a.name) "
@@ -385,10 +390,29 @@ def _version_heads(conn, where: str = "", params=()) -> list[tuple]:
     ).fetchall()
 
 
+def _rows_from_db(conn, version_ids: list[int]) -> dict[int, tuple]:
+    out = {}
+    for i in range(0, len(version_ids), 500):
+        ids = json.dumps(version_ids[i:i + 500])
+        secs: dict[int, list] = {}
+        for vid, h, t in conn.execute(
+                "SELECT version_id, heading, text FROM sections WHERE version_id IN "
+                "(SELECT value FROM json_each(?)) ORDER BY id", (ids,)):
+            secs.setdefault(vid, []).append((h, t))
+        for vid, title, agency in _version_heads(conn, "WHERE v.id IN (SELECT value FROM json_each(?))", (ids,)):
+            out[vid] = search_rows(vid, title, agency, secs.get(vid, []))
+    return out
+
+
+def _insert_rows(conn, rows: list[tuple[tuple, tuple]]) -> None:
+    conn.executemany(INSERT_TEXT_SQL, [a for a, _ in rows])
+    conn.executemany(INSERT_SHORT_SQL, [b for _, b in rows])
+
+
 def index_pending(db: sqlite_utils.Database, version_ids: list[int] | None = None,
-                  rows: dict[int, list[tuple]] | None = None) -> int:
+                  rows: dict[int, tuple] | None = None) -> int:
     """Index versions listed in search_pending (all, or those of ``version_ids``), in one
-    transaction; ``rows`` may hold their search rows already (version_id -> fts_rows()).
+    transaction; ``rows`` may hold their search rows already (version_id -> search_rows()).
     A version another process indexed meanwhile is no longer pending and is skipped."""
     conn = db.conn
     with db.atomic():
@@ -401,20 +425,11 @@ def index_pending(db: sqlite_utils.Database, version_ids: list[int] | None = Non
                 "(SELECT value FROM json_each(?)) ORDER BY 1", (json.dumps(ids),))]
         if not pending:
             return 0
-        rows = rows or {}
+        rows = dict(rows or {})
         missing = [v for v in pending if v not in rows]
         if missing:
-            rows = dict(rows)
-            heads = {vid: (t, a) for vid, t, a in _version_heads(
-                conn, "WHERE v.id IN (SELECT value FROM json_each(?))", (json.dumps(missing),))}
-            for vid in missing:
-                secs = conn.execute(
-                    "SELECT id & ?, heading, text FROM sections WHERE version_id = ? ORDER BY id",
-                    (MAX_SECTIONS, vid),
-                ).fetchall()
-                title, agency = heads.get(vid, (None, None))
-                rows[vid] = fts_rows(vid, title, agency, secs)
-        conn.executemany(INSERT_FTS_SQL, [r for v in pending for r in rows[v]])
+            rows.update(_rows_from_db(conn, missing))
+        _insert_rows(conn, [rows[v] for v in pending if v in rows])
         conn.executemany("DELETE FROM search_pending WHERE version_id = ?", [(v,) for v in pending])
     return len(pending)
 
@@ -422,14 +437,13 @@ def index_pending(db: sqlite_utils.Database, version_ids: list[int] | None = Non
 def rebuild_fts(db: sqlite_utils.Database) -> None:
     """(Re)build the search index from versions, reports, agencies and sections."""
     conn = db.conn
-    conn.execute("INSERT INTO search_fts(search_fts) VALUES('delete-all')")
-    heads = _version_heads(conn)
-    conn.executemany(INSERT_FTS_SQL, (r for vid, t, a in heads for r in fts_rows(vid, t, a, [])))
-    conn.executemany(
-        INSERT_FTS_SQL,
-        ((sid, None, None, chinese.index_tokens(h), chinese.index_tokens(t))
-         for sid, h, t in conn.execute("SELECT id, heading, text FROM sections ORDER BY id").fetchall()),
-    )
+    for name in ("search_text", "search_short"):
+        conn.execute(f"INSERT INTO {name}({name}) VALUES('delete-all')")
+    ids = [v for (v,) in conn.execute("SELECT id FROM versions ORDER BY id")]
+    for i in range(0, len(ids), 2000):
+        chunk = ids[i:i + 2000]
+        rows = _rows_from_db(conn, chunk)
+        _insert_rows(conn, [rows[v] for v in chunk if v in rows])
     conn.execute(
         "INSERT OR REPLACE INTO archive_meta(key, value) VALUES ('tokenizer_version', ?)",
         (str(chinese.TOKENIZER_VERSION),),
@@ -472,7 +486,7 @@ def migrate(db: sqlite_utils.Database, target: int | None = None) -> list[int]:
         finally:
             db.execute("PRAGMA foreign_keys = ON")
         applied.append(version)
-    if "search_fts" in db.table_names():
+    if "search_text" in db.table_names():
         row = db.execute(
             "SELECT value FROM archive_meta WHERE key = 'tokenizer_version'"
         ).fetchone()
@@ -488,7 +502,14 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     db.conn.isolation_level = None
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA busy_timeout = 30000")
+    register_functions(db.conn)
     return db
+
+
+def register_functions(conn) -> None:
+    """SQL functions the schema and the search use (the Datasette plugin registers them too)."""
+    conn.create_function("chinese_contains", 2, chinese.contains, deterministic=True)
+    conn.create_function("chinese_needs_fold", 1, chinese.needs_fold, deterministic=True)
 
 
 def open_archive(path: str | Path, target: int | None = None) -> sqlite_utils.Database:

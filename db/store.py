@@ -53,15 +53,17 @@ from typing import Any
 
 import sqlite_utils
 
+from . import chinese
 from .clock import now_iso
 from .schema import (
-    CHECK_STATUS_SQL, MAX_SECTIONS, TABLE_NAMES, fts_rows, index_pending, open_archive, section_id,
+    CHECK_STATUS_SQL, MAX_SECTIONS, TABLE_NAMES, index_pending, open_archive, search_rows, section_id,
 )
 
 #: the search index is written in batches: at most this many stored versions, or this many
-#: seconds (checked at each store()), wait in ``search_pending`` before they are searchable
-INDEX_BATCH = 64
-INDEX_DELAY = 2.0
+#: seconds (checked at each store()), wait in ``search_pending`` to be indexed. Searches find
+#: them meanwhile too (db/search.py tests their text directly), only more slowly.
+INDEX_BATCH = 2000
+INDEX_DELAY = 5.0
 #: zlib level of versions.raw: level 1 is about twice as fast as 6 and ~10% larger on portal HTML
 RAW_ZLIB_LEVEL = 1
 
@@ -81,14 +83,6 @@ def _as_bytes(raw: bytes | str | None) -> bytes:
     return raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
 
 
-def _num(v: Any) -> Any:
-    if isinstance(v, bool):
-        return int(v)
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return v
-
-
 def _flat_rows(rows: dict, prefix: str = ""):
     # rows are {row_key: {col_key: value}}; a nested {"denied": {"state_secret": {...}}}
     # is read as the dotted row key "denied.state_secret"
@@ -101,25 +95,43 @@ def _flat_rows(rows: dict, prefix: str = ""):
             yield f"{prefix}{key}", cols
 
 
-def iter_cells(record: dict):
+def iter_cells(record: dict) -> list[tuple]:
     """(table_name, row_key, col_key, value, raw, derived) for every table cell of a record."""
+    return cell_rows(record)
+
+
+def cell_rows(record: dict, *prefix) -> list[tuple]:
+    """``prefix + (table_name, row_key, col_key, value, raw, derived)`` for every table cell
+    of a record (store() passes report_id, version_id). Booleans and whole floats become
+    integers; values that are dicts or lists are not cells."""
     raw_cells = record.get("raw_cells") or {}
     derived = {tuple(d) for d in (record.get("derived_cells") or [])}
+    out: list[tuple] = []
+    append = out.append
     for table in TABLE_NAMES:
         rows = record.get(table)
         if not isinstance(rows, dict):
             continue
         raw_table = raw_cells.get(table) or {}
+        flat_raw = None
         for row_key, cols in _flat_rows(rows):
-            if not isinstance(cols, dict):
-                continue
-            raw_row = raw_table.get(row_key) or dict(_flat_rows(raw_table)).get(row_key) or {}
+            raw_row = raw_table.get(row_key)
+            if not raw_row and "." in row_key:
+                if flat_raw is None:
+                    flat_raw = dict(_flat_rows(raw_table))
+                raw_row = flat_raw.get(row_key)
+            raw_get = raw_row.get if isinstance(raw_row, dict) else (lambda _k: None)
             for col_key, value in cols.items():
-                if isinstance(value, (dict, list)):
+                t = type(value)
+                if t is dict or t is list:
                     continue
-                raw = raw_row.get(col_key) if isinstance(raw_row, dict) else None
-                yield (table, row_key, col_key, _num(value), raw,
-                       1 if (table, row_key, col_key) in derived else 0)
+                if t is bool:
+                    value = int(value)
+                elif t is float and value.is_integer():
+                    value = int(value)
+                append((*prefix, table, row_key, col_key, value, raw_get(col_key),
+                        1 if derived and (table, row_key, col_key) in derived else 0))
+    return out
 
 
 def _stored_record(record: dict, agency_name: str | None = None) -> str:
@@ -160,8 +172,8 @@ class Archive:
 
     def __init__(self, db: "str | Path | sqlite_utils.Database" = "archive.db"):
         self.db = db if isinstance(db, sqlite_utils.Database) else open_archive(db)
-        self._pending_fts: list[tuple] = []
-        self._index_queue: dict[int, list[tuple]] = {}
+        self._pending_fts: tuple | None = None
+        self._index_queue: dict[int, tuple] = {}
         self._queued_since = 0.0
         self.index_batch = INDEX_BATCH
         self.index_delay = INDEX_DELAY
@@ -234,16 +246,16 @@ class Archive:
         raw_bytes = _as_bytes(raw)
         sha = hashlib.sha256(raw_bytes).hexdigest()
         fetched_at = meta.get("fetched_at") or now_iso()
-        self._pending_fts = []
+        self._pending_fts = None
         try:
             with self.db.atomic():
                 result = self._store(record, raw_bytes, sha, url, fetched_at, meta)
-            if self._pending_fts:  # committed: queue its search rows
+            if self._pending_fts:  # committed: queue its text for the search index
                 if not self._index_queue:
                     self._queued_since = time.monotonic()
                 self._index_queue[result.version_id] = self._pending_fts
         finally:
-            self._pending_fts = []
+            self._pending_fts = None
         if len(self._index_queue) >= self.index_batch or (
                 self._index_queue and time.monotonic() - self._queued_since >= self.index_delay):
             self.flush_index()
@@ -254,7 +266,7 @@ class Archive:
         queue, self._index_queue = self._index_queue, {}
         if not queue:
             return 0
-        return index_pending(self.db, list(queue), queue)
+        return index_pending(self.db, list(queue), {v: search_rows(v, *q) for v, q in queue.items()})
 
     def close(self) -> None:
         """Flush the search index and close the file."""
@@ -373,19 +385,21 @@ class Archive:
         """Sections, cells and checks of one version (and its search rows, queued for the end)."""
         conn = self.db.conn
         sections = _sections(record)
+        needs_fold = chinese.needs_fold
         conn.executemany(
-            "INSERT INTO sections(id, report_id, version_id, number, heading, text) VALUES (?, ?, ?, ?, ?, ?)",
-            [(section_id(version_id, n), report_id, version_id, num, h, t)
+            "INSERT INTO sections(id, report_id, version_id, number, heading, text, fold) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(section_id(version_id, n), report_id, version_id, num, h, t,
+              1 if needs_fold(h) or needs_fold(t) else 0)
              for n, (num, h, t) in enumerate(sections, 1)],
         )
-        self._pending_fts.extend(fts_rows(
-            version_id, record.get("title"), record.get("agency") or agency_name,
-            [(n, h, t) for n, (_, h, t) in enumerate(sections, 1)],
-        ))
+        # the search index is written after the commit, in batches (flush_index)
+        self._pending_fts = (record.get("title"), record.get("agency") or agency_name,
+                             [(h, t) for _, h, t in sections])
         conn.executemany(
             "INSERT INTO cells(report_id, version_id, table_name, row_key, col_key, value, raw, derived) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(report_id, version_id, *c) for c in iter_cells(record)],
+            cell_rows(record, report_id, version_id),
         )
         conn.executemany(
             "INSERT INTO checks(report_id, version_id, name, status, detail) VALUES (?, ?, ?, ?, ?)",
@@ -437,7 +451,7 @@ class Archive:
                     self.db.execute(f"DELETE FROM {table} WHERE version_id = ?", (vid,))
                 agency_name = record.get("agency") or old_agency
                 self._insert_derived(report_id, vid, record, agency_name)
-                self._pending_fts = []  # the index is rebuilt below
+                self._pending_fts = None  # the index is rebuilt below
                 self.db.execute(
                     "UPDATE versions SET parser_version = ?, record = ?, warnings = ?, attachments = ?, "
                     "encoding = coalesce(?, encoding) WHERE id = ?",

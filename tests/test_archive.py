@@ -268,37 +268,52 @@ def test_metadata_contract_and_canned_queries(archive, seed_record, labelled_rec
 
 def test_search_index_written_in_batches(tmp_path, seed_record):
     """Each report commits on its own; its search rows follow in batches (search_pending lists
-    the versions not yet indexed). A writer that stops without flushing loses nothing: the next
-    open indexes them."""
-    from db.chinese import fts_query
+    the versions not yet indexed, and searches find them meanwhile by their text). A writer
+    that stops without flushing loses nothing: the next open indexes them."""
+    from db import chinese, search
     from db.schema import open_archive
 
     path = tmp_path / "b.db"
     archive = Archive(path)
     archive.index_batch = 3
-    hits = "SELECT count(*) FROM versions_fts WHERE versions_fts MATCH ?"
-    q = (fts_query("托里县政务服务中心"),)
+    archive.index_delay = 3600
+    q = "托里县政务服务中心"
+    indexed = "SELECT count(*) FROM search_text WHERE search_text MATCH ?"
+    long = (chinese.long_match(q),)
+    hit, params = search.report_hit(q)
+    found = f"SELECT count(*) FROM reports WHERE {hit}"
+    pending = "SELECT count(*) FROM search_pending"
     for i in range(2):
         archive.store(seed_record, RAW + str(i).encode(), dict(META, url=f"http://x/{i}"))
-    assert archive.db.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 2
-    assert archive.db.execute(hits, q).fetchone()[0] == 0  # queued, not yet searchable
+    assert archive.db.execute(pending).fetchone()[0] == 2
+    assert archive.db.execute(indexed, long).fetchone()[0] == 0  # queued, not yet in the index
+    assert archive.db.execute(found, params).fetchone()[0] == 2  # ... but searches find them
     archive.store(seed_record, RAW + b"2", dict(META, url="http://x/2"))  # the third: a batch
-    assert archive.db.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 0
-    assert archive.db.execute(hits, q).fetchone()[0] == 3
+    assert archive.db.execute(pending).fetchone()[0] == 0
+    assert archive.db.execute(indexed, long).fetchone()[0] == 3
+    assert archive.db.execute(found, params).fetchone()[0] == 3
     # a writer that stops with versions queued (crash, or conn closed without close())
     archive.store(seed_record, RAW + b"3", dict(META, url="http://x/3"))
+    assert archive.db.execute(indexed, long).fetchone()[0] == 3
     archive.db.conn.close()
     db = open_archive(path)
-    assert db.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 0
-    assert db.execute(hits, q).fetchone()[0] == 4
-    # sections: one row per section, with ids version_id << 10 | ordinal
-    assert db.execute("SELECT count(*) FROM sections_fts WHERE sections_fts MATCH ?",
-                      (fts_query("复议"),)).fetchone()[0] == 4 * sum(
-        "复议" in (s.get("text") or "") for s in seed_record["sections"])
+    assert db.execute(pending).fetchone()[0] == 0
+    assert db.execute(indexed, long).fetchone()[0] == 4
+    assert db.execute(found, params).fetchone()[0] == 4
+    # one index row per version (rowid = versions.id), in both tables
+    short = (chinese.short_match("复议"),)
+    assert [r[0] for r in db.execute("SELECT rowid FROM search_short WHERE search_short MATCH ? ORDER BY 1",
+                                     short)] == [1, 2, 3, 4]
+    # sections: each section that contains the term (heading or text), ids version_id << 10 | ordinal
+    in_seed = sum("复议" in f"{s.get('heading') or ''}\n{s.get('text') or ''}" for s in seed_record["sections"])
+    assert in_seed
+    hit_s, params_s = search.section_hit("复议")
+    assert db.execute(f"SELECT count(*) FROM sections WHERE {hit_s}", params_s).fetchone()[0] == 4 * in_seed
     assert db.execute("SELECT min(id) FROM sections").fetchone()[0] == (1 << 10) | 1
     # and the delay: with a zero delay every store() indexes at once
     archive = Archive(db)
     archive.index_delay = 0
     archive.store(seed_record, RAW + b"4", dict(META, url="http://x/4"))
-    assert db.execute(hits, q).fetchone()[0] == 5
+    assert db.execute(pending).fetchone()[0] == 0
+    assert db.execute(indexed, long).fetchone()[0] == 5
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

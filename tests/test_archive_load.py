@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from crawler.cli import main
+from db import schema, search
 from db.store import iter_cells
 
 pytest.importorskip("pipelines")
@@ -99,6 +100,11 @@ def test_reparse_applies_a_new_parser_without_recrawling(tmp_path, shared_dir, c
         conn.execute("DELETE FROM sections")
         conn.execute("DELETE FROM checks")
         conn.execute("UPDATE reports SET title = 'old title', check_status = NULL")
+        # and an index that no longer matches the text (plain sqlite3: trigram is built in)
+        for name in ("search_text", "search_short"):
+            conn.execute(f"INSERT INTO {name}({name}) VALUES ('delete-all')")
+    assert conn.execute("SELECT count(*) FROM search_short WHERE search_short MATCH ?",
+                        ('"复\x01议"',)).fetchone()[0] == 0
     conn.close()
     capsys.readouterr()
     assert main(["reparse", "--db", str(db)]) == 0
@@ -110,9 +116,22 @@ def test_reparse_applies_a_new_parser_without_recrawling(tmp_path, shared_dir, c
     assert conn.execute("SELECT title FROM reports").fetchone()[0] == "托里县政务服务中心2023年政府信息公开工作年度报告"
     assert conn.execute("SELECT count(*) FROM checks").fetchone()[0] > 0
     assert conn.execute("SELECT count(*) FROM versions").fetchone()[0] == 1  # no new version
-    # the search index follows the new sections
-    hits = conn.execute("SELECT count(*) FROM sections_fts WHERE sections_fts MATCH '\"复议\"'").fetchone()[0]
-    assert hits == sum(1 for s in sections if "复议" in (s[3] or ""))
+    # the search index follows the new sections and title (rebuilt after re-parsing)
+    vid = conn.execute("SELECT version_id FROM reports").fetchone()[0]
+    assert conn.execute("SELECT rowid FROM search_short WHERE search_short MATCH '\"复' || char(1) || '议\"'"
+                        ).fetchall() == [(vid,)]
+    assert conn.execute("SELECT rowid FROM search_text WHERE search_text MATCH '\"政务服务中心\"'"
+                        ).fetchall() == [(vid,)]
+    assert conn.execute("SELECT rowid FROM search_text WHERE title MATCH '\"old title\"'").fetchall() == []
+    assert conn.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 0
+    db_ = schema.connect(db)  # with the search's SQL functions
+    hit, params = search.section_hit("复议")
+    hits = {r[0] for r in db_.execute(f"SELECT id FROM sections WHERE {hit}", params)}
+    assert hits == {s[0] for s in sections if "复议" in f"{s[2] or ''}\n{s[3] or ''}"}
+    assert hits
+    hit, params = search.report_hit("政务服务中心 复议")
+    assert db_.execute(f"SELECT count(*) FROM reports WHERE {hit}", params).fetchone()[0] == 1
+    db_.close()
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
     # nothing left to do

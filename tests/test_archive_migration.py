@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import zlib
 
-from db import schema
-from db.chinese import fts_query
+from db import chinese, schema, search
 from db.store import Archive
 
 OLD_ROWS = [
@@ -16,6 +15,8 @@ OLD_ROWS = [
     "UPDATE reports SET version_id = 1 WHERE id = 1",
     "INSERT INTO sections(report_id, version_id, number, heading, text) VALUES "
     "(1, 1, 4, '政府信息公开行政复议、行政诉讼情况', '本年度无行政复议和行政诉讼。政务服务大厅依申请公开')",
+    "INSERT INTO sections(report_id, version_id, number, heading, text) VALUES "
+    "(1, 1, 5, '存在的主要问题', '门户网站和政务ＡＰＰ于２０２３年改版')",
     "INSERT INTO cells(report_id, version_id, table_name, row_key, col_key, value, raw, derived) VALUES "
     "(1, 1, 'applications', 'new_received', 'total', 7, '7', 0), "
     "(1, 1, 'applications', 'carried_over', 'total', 0, '', 0), "
@@ -48,6 +49,51 @@ def _make_v1(path):
     return snapshot, columns
 
 
+# the search index of schema versions 5 to 9 (before the trigram tables): one contentless FTS5
+# table of bigram tokens and two views over it, as db/schema.py made them
+BIGRAM_INDEX_SQL = [
+    "CREATE VIRTUAL TABLE search_fts USING fts5(title, agency, heading, text, content='', prefix='1')",
+    "CREATE VIEW sections_fts AS SELECT rowid, search_fts AS sections_fts, rank FROM search_fts "
+    "WHERE (rowid & 1023) != 0",
+    "CREATE VIEW versions_fts AS SELECT rowid >> 10 AS rowid, search_fts AS versions_fts, rank FROM search_fts",
+    "INSERT INTO search_fts(rowid, title, agency, heading, text) VALUES "
+    "(1024, '托里 里县 县人 人民 民政 政府 府', '托里 里县 县人 人民 民政 政府 府', NULL, NULL)",
+    "INSERT INTO search_fts(rowid, title, agency, heading, text) VALUES (1025, NULL, NULL, '政府 府', '本年 年度 度')",
+    "INSERT OR REPLACE INTO archive_meta(key, value) VALUES ('tokenizer_version', '1')",
+]
+
+
+def _assert_search_works(db):
+    """The archive (migrated from an older schema) has the trigram index, filled, and no other."""
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    assert not names & {"search_fts", "sections_fts", "versions_fts"}
+    assert [r[0] for r in db.execute(
+        "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name")] \
+        == ["search_short", "search_text"]
+    assert db.execute("SELECT value FROM archive_meta WHERE key = 'tokenizer_version'").fetchone() \
+        == (str(chinese.TOKENIZER_VERSION),)
+    assert db.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 0
+    # sections.fold: set for the section with full-width letters and digits only
+    assert db.execute("SELECT number, fold FROM sections ORDER BY id").fetchall() == [(4, 0), (5, 1)]
+    # both tables are filled: one row per version (rowid = versions.id)
+    assert db.execute("SELECT rowid FROM search_text WHERE search_text MATCH '\"依申请公开\"'").fetchall() == [(1,)]
+    assert db.execute("SELECT rowid FROM search_text WHERE search_text MATCH '\"2023年\"'").fetchall() == [(1,)]
+    assert db.execute("SELECT rowid FROM search_short WHERE search_short MATCH ?", ('"复\x01议"',)).fetchall() == [(1,)]
+    assert db.execute("SELECT rowid FROM search_short WHERE search_short MATCH ?", ('"\x01复\x01"',)).fetchall() == [(1,)]
+    first, second = schema.section_id(1, 1), schema.section_id(1, 2)
+    for q, secs, reports in (
+        ("复议", [first], [1]), ("复", [first], [1]), ("依申请公开", [first], [1]),
+        ("政务服务大厅", [first], [1]), ("app", [second], [1]), ("ＡＰＰ 2023年", [second], [1]),
+        ("政务 改版", [second], [1]), ("复议 改版", [], [1]),  # in the report, not in one section
+        ("托里", [], [1]),  # title and agency only
+        ("没有", [], []), ("", [], []),
+    ):
+        hit, params = search.section_hit(q)
+        assert [r[0] for r in db.execute(f"SELECT id FROM sections WHERE {hit} ORDER BY id", params)] == secs, q
+        hit, params = search.report_hit(q)
+        assert [r[0] for r in db.execute(f"SELECT id FROM reports WHERE {hit}", params)] == reports, q
+
+
 def test_migrates_v1_archive_without_loss(tmp_path):
     path = tmp_path / "old.db"
     snapshot, columns = _make_v1(path)
@@ -61,17 +107,11 @@ def test_migrates_v1_archive_without_loss(tmp_path):
         assert [tuple(r) for r in db.execute(f"SELECT {cols} FROM {t} ORDER BY 1, 2, 3, 4, 5")] == snapshot[t], t
     assert zlib.decompress(db.execute("SELECT raw FROM versions").fetchone()[0]) == b"<html>old</html>"
     # the new features work on the old data: search, facet columns, views
-    for q in ("复议", "复", "依申请公开", "政务服务大厅"):
-        hits = db.execute("SELECT rowid FROM sections_fts WHERE sections_fts MATCH ?", (fts_query(q),)).fetchall()
-        assert hits == [(schema.section_id(1, 1),)], q
-    assert db.execute("SELECT rowid FROM versions_fts WHERE versions_fts MATCH ?", (fts_query("托里"),)).fetchall() == [(1,)]
-    assert db.execute("SELECT rowid FROM versions_fts WHERE versions_fts MATCH ?", (fts_query("依申请公开"),)).fetchall() == [(1,)]
+    _assert_search_works(db)
     assert db.execute("SELECT region_name, level, check_status FROM reports").fetchone() == ("托里县", "government", "fail")
     assert db.execute("SELECT new_received__total, total_handled__total FROM applications_wide").fetchone() == (7, 6)
-    assert db.execute("SELECT id, version_id FROM sections").fetchall() == [(schema.section_id(1, 1), 1)]
-    # the text is indexed once: one FTS table, the search names are views over it
-    assert [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'")] \
-        == ["search_fts"]
+    assert db.execute("SELECT id, version_id FROM sections ORDER BY id").fetchall() == [
+        (schema.section_id(1, 1), 1), (schema.section_id(1, 2), 1)]
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()
@@ -112,3 +152,39 @@ def test_failed_migration_leaves_old_state(tmp_path, monkeypatch):
     assert "half_done" not in db.table_names()
     assert [tuple(r) for r in db.execute(f"SELECT {', '.join(_kept_columns(db, 'reports'))} FROM reports")] \
         == snapshot["reports"]
+
+
+def test_migrates_bigram_index_to_trigram(tmp_path):
+    """An archive of the schema version before the trigram index (search_fts of bigram tokens,
+    the sections_fts and versions_fts views): the migration drops them, adds sections.fold and
+    the two trigram tables, and the archive is indexed again when opened."""
+    path = tmp_path / "bigram.db"
+    snapshot, columns = _make_v1(path)
+    db = schema.open_archive(path, target=schema.SCHEMA_VERSION - 1)
+    assert "search_text" not in db.table_names() and "fold" not in db["sections"].columns_dict
+    with db.atomic():
+        for sql in BIGRAM_INDEX_SQL:
+            db.execute(sql)
+    assert db.execute("SELECT rowid FROM versions_fts WHERE versions_fts MATCH '\"托里 里县\"'").fetchall() == [(1,)]
+    db.close()
+    db = schema.open_archive(path)
+    assert schema.schema_version(db) == schema.SCHEMA_VERSION
+    _assert_search_works(db)
+    for t in OLD_TABLES:
+        cols = ", ".join(columns[t])
+        assert [tuple(r) for r in db.execute(f"SELECT {cols} FROM {t} ORDER BY 1, 2, 3, 4, 5")] == snapshot[t], t
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    # searches find what is stored afterwards too (pending, then indexed)
+    archive = Archive(db)
+    archive.index_delay = 3600
+    archive.store({"title": "托里县人民政府2023年报告", "agency": "托里县人民政府", "report_year": 2023,
+                   "sections": [{"number": 1, "heading": "总体情况", "text": "新设ＡＰＰ专栏"}]},
+                  b"new", {"url": "http://x/3"})
+    assert db.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 1
+    hit, params = search.report_hit("app专栏")
+    assert [r[0] for r in db.execute(f"SELECT url FROM reports WHERE {hit}", params)] == ["http://x/3"]
+    archive.close()
+    db = schema.open_archive(path)
+    assert db.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 0
+    assert [r[0] for r in db.execute(f"SELECT url FROM reports WHERE {hit}", params)] == ["http://x/3"]
+    assert db.execute("SELECT fold FROM sections WHERE text = '新设ＡＰＰ专栏'").fetchone() == (1,)

@@ -1,26 +1,82 @@
-"""Chinese search: no false negatives for 1-, 2- and 4+-character queries on the corpus,
-in SQL and through Datasette's own ?_search= (the search box)."""
+"""Chinese search (db/chinese.py, db/search.py): exactly the reports and sections that contain
+every term, for fixed and random 1- to 6-character queries on the corpus, in SQL, through
+Datasette's own ?_search= (the search box) and through the ranked canned queries.
+
+The reference is plain Python: NFKC + lower case, then substring tests (``_norm``). The search
+folds only the compatibility characters that become letters or digits (Ｆ２ -> f2, ① -> 1),
+not full-width punctuation (，（）：), so the two differ for some queries with punctuation
+(（ or ( and a text with the other): queries with punctuation are compared with the search's
+documented semantics (``_norm_alnum``), and the difference is pinned by
+test_fullwidth_punctuation_is_not_folded."""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import re
+import sqlite3
 import unicodedata
 
 import lxml.html
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from db.chinese import fts_query, index_tokens
+from db import chinese, search
+from db.schema import INSERT_SHORT_SQL, INSERT_TEXT_SQL, SEARCH_TABLES_SQL, search_rows
 from db.store import Archive
 
 FIXED_QUERIES = ["复", "诉", "年", "复议", "诉讼", "公开", "申请", "依申请公开", "政务服务大厅",
-                 "行政复议", "政府信息公开", "主动公开政府信息", "2023年", "12345", "三安全一稳定"]
+                 "行政复议", "政府信息公开", "主动公开政府信息", "2023年", "１２３４５", "12345", "三安全一稳定",
+                 "app", "APP", "ＡＰＰ", "政务app", "２０２３年", "复议 诉讼", "公开 依申请公开", "旧版独有",
+                 "新版独有", "ＡＰＰ 复议"]
 _CJK = re.compile(r"[\u3400-\u9fff]")
+HEADINGS = ["总体情况", "主动公开政府信息情况", "收到和处理政府信息公开申请情况",
+            "政府信息公开行政复议、行政诉讼情况", "存在的主要问题及改进情况", "其他需要报告的事项"]
+# synthetic reports: full-width and upper-case letters and digits, and a report with two versions
+EXTRA = {
+    "fullwidth": ("柘城县政务ＡＰＰ２０２３年度报告", "柘城县数据局",
+                  ["本年度政务ＡＰＰ上线，２０２３年受理Ｅｍａｉｌ申请１２３４５件。", "行政复议０件。"]),
+    "upper": ("某县政务APP报告", None, ["政务APP和微信公众号同步发布，依申请公开事项12345件。"]),
+}
+TWO_VERSIONS = ("某县人民政府两版报告", "某县人民政府",
+                ["旧版独有的文字：第一版。依申请公开工作平稳。"],
+                ["新版独有的文字：第二版。依申请公开工作平稳。"])
 
 
 def _norm(s: str) -> str:
     return unicodedata.normalize("NFKC", s).lower()
+
+
+def _norm_alnum(s: str) -> str:
+    """The search's folding, written from its definition: a character whose NFKC form is made
+    of letters and digits becomes that form; everything is lower-cased."""
+    out = []
+    for ch in s:
+        n = unicodedata.normalize("NFKC", ch)
+        out.append(n if n != ch and n and all(c.isalnum() for c in n) else ch)
+    return "".join(out).lower()
+
+
+def _punct(q: str) -> bool:
+    """Whether the query has a character other than letters and digits (punctuation). On this
+    corpus only such queries can find different texts under NFKC and under the search's
+    folding (NFKC makes ， and , the same; ㈠ -> (一) would differ for 一, but is not in it)."""
+    return not all(c.isalnum() for c in q)
+
+
+def _sql_lower(s: str) -> str:
+    """SQLite's lower(): ASCII letters only."""
+    return "".join(c.lower() if c.isascii() else c for c in s)
+
+
+def _has(text: str, q: str, norm=_norm) -> bool:
+    terms = norm(q).replace('"', " ").split()
+    t = norm(text or "")
+    return bool(terms) and all(term in t for term in terms)
+
+
+def _ref_norm(q):
+    return _norm_alnum if _punct(q) else _norm
 
 
 def corpus_texts(shared) -> dict[str, tuple[str, str]]:
@@ -44,99 +100,228 @@ def corpus_texts(shared) -> dict[str, tuple[str, str]]:
     return out
 
 
+def _record(i, title, agency, chunks):
+    return {"title": title, "agency": agency, "kind": "report", "report_year": 2016 + i % 8,
+            "publish_date": None if i % 5 == 0 else f"{2017 + i % 8}-0{1 + i % 9}-1{i % 10}",
+            "sections": [{"number": n + 1, "heading": HEADINGS[n] if n < len(HEADINGS) and (i + n) % 3 else None,
+                          "text": c} for n, c in enumerate(chunks)]}
+
+
+def _fill(archive, docs):
+    """Store the corpus (one section per 8 paragraph blocks), the synthetic reports, and a
+    report in two versions (its old version's sections stay searchable as sections)."""
+    for i, (name, (title, text)) in enumerate(docs.items()):
+        blocks = [b for b in re.split(r"\n\s*\n", text) if b.strip()] or [text]
+        chunks = [" ".join(blocks[j:j + 8]) for j in range(0, len(blocks), 8)]
+        archive.store(_record(i, title, None, chunks), text.encode(), {"url": f"file:///corpus/{name}"})
+    for i, (name, (title, agency, chunks)) in enumerate(EXTRA.items()):
+        archive.store(_record(i, title, agency, chunks), title.encode(), {"url": f"http://x/{name}"})
+    title, agency, old, new = TWO_VERSIONS
+    for n, chunks in enumerate((old, new)):
+        archive.store(_record(3, title, agency, chunks), f"v{n}".encode(), {"url": "http://x/two"})
+
+
 @pytest.fixture(scope="module")
 def corpus_archive(tmp_path_factory, shared_dir):
     path = tmp_path_factory.mktemp("search") / "search.db"
     archive = Archive(path)
     docs = corpus_texts(shared_dir)
-    for name, (title, text) in docs.items():
-        # one section per paragraph block, so results are finer than whole documents
-        blocks = [b for b in re.split(r"\n\s*\n", text) if b.strip()] or [text]
-        chunks = [" ".join(blocks[i:i + 8]) for i in range(0, len(blocks), 8)]
-        rec = {"title": title, "agency": None, "kind": "report",
-               "sections": [{"number": i + 1, "heading": None, "text": c} for i, c in enumerate(chunks)]}
-        archive.store(rec, text.encode(), {"url": f"file:///corpus/{name}"})
+    _fill(archive, docs)
     archive.flush_index()
+    assert archive.db.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 0
     return archive, docs
 
 
-def _random_queries(docs, n=200, seed=7):
+def _path(archive):
+    return archive.db.conn.execute("PRAGMA database_list").fetchone()[2]
+
+
+def _random_queries(docs, n=200, seed=7, source=str):
+    """Substrings of the corpus texts as they are (what a user copies; or of ``source(text)``),
+    1 to 6 characters, starting and ending on a CJK character."""
     rng = random.Random(seed)
-    texts = [_norm(t) for _, t in docs.values()]
+    texts = [source(t) for _, t in docs.values()]
     out = []
     while len(out) < n:
         t = rng.choice(texts)
         length = rng.randint(1, 6)
         i = rng.randrange(0, max(1, len(t) - length))
         q = t[i:i + length]
-        # Chinese matches as substrings; Latin letters and digits as whole words: so a random
-        # query must start and end on a CJK character
         if q and _CJK.match(q[0]) and _CJK.match(q[-1]) and not re.search(r"\s", q):
             out.append(q)
     return out
 
 
-def _expected(archive, q):
-    nq = _norm(q)
-    return {sid for sid, text in archive.db.execute("SELECT id, text FROM sections")
-            if nq in _norm(text or "")}
+def _sections_text(archive) -> dict[int, tuple[int, str]]:
+    """section id -> (version id, heading + newline + text): what a section search tests."""
+    return {sid: (vid, f"{h or ''}\n{t or ''}") for sid, vid, h, t in archive.db.execute(
+        "SELECT id, version_id, heading, text FROM sections")}
 
 
-def _expected_reports(archive, q):
-    nq = _norm(q)
-    return {rid for rid, title, agency, text in archive.db.execute(
-        "SELECT r.id, r.title, a.name, (SELECT group_concat(s.text, ' ') FROM sections s "
-        "WHERE s.version_id = r.version_id) FROM reports r LEFT JOIN agencies a ON a.id = r.agency_id")
-        if any(nq in _norm(x or "") for x in (title, agency, text))}
+def _version_texts(archive) -> dict[int, str]:
+    """version id -> its title, agency and sections, one per line (what a report search tests)."""
+    heads = {vid: (t, a) for vid, t, a in archive.db.execute(
+        "SELECT v.id, coalesce(json_extract(v.record, '$.title'), r.title), "
+        "coalesce(json_extract(v.record, '$.agency'), a.name) FROM versions v "
+        "JOIN reports r ON r.id = v.report_id LEFT JOIN agencies a ON a.id = r.agency_id")}
+    secs: dict[int, list[str]] = {}
+    for vid, text in _sections_text(archive).values():
+        secs.setdefault(vid, []).append(text)
+    return {vid: "\n".join([t or "", a or "", *secs.get(vid, [])]) for vid, (t, a) in heads.items()}
+
+
+def _expected(archive, q, norm=_norm):
+    """Ids of the sections (of every version) that contain every term of q."""
+    return {sid for sid, (_, text) in _sections_text(archive).items() if _has(text, q, norm)}
+
+
+def _expected_reports(archive, q, norm=_norm):
+    """Ids of the reports whose current version contains every term of q."""
+    texts = _version_texts(archive)
+    return {rid for rid, vid in archive.db.execute("SELECT id, version_id FROM reports")
+            if _has(texts[vid], q, norm)}
 
 
 def _sql_hits(archive, q):
-    return {r[0] for r in archive.db.execute(
-        "SELECT rowid FROM sections_fts WHERE sections_fts MATCH ?", (fts_query(q),))}
+    hit, params = search.section_hit(q)
+    rows = [r[0] for r in archive.db.execute(f"SELECT id FROM sections WHERE {hit}", params)]
+    assert len(rows) == len(set(rows)), q
+    return set(rows)
 
 
-def test_fixed_queries_no_false_negatives(corpus_archive):
+def _sql_report_hits(archive, q):
+    hit, params = search.report_hit(q)
+    rows = [r[0] for r in archive.db.execute(f"SELECT id FROM reports WHERE {hit}", params)]
+    assert len(rows) == len(set(rows)), q
+    return set(rows)
+
+
+def test_corpus_archive_shape(corpus_archive):
+    """What the other tests rely on: one index row per version, sections.fold set exactly for
+    the sections SQL's lower() cannot fold, a report with an old version."""
+    archive, docs = corpus_archive
+    db = archive.db
+    n_versions = db["versions"].count
+    assert n_versions == len(docs) + len(EXTRA) + 2 == db["reports"].count + 1
+    for table in ("search_text", "search_short"):
+        assert [r[0] for r in db.execute(f"SELECT rowid FROM {table} ORDER BY 1")] == \
+            [r[0] for r in db.execute("SELECT id FROM versions ORDER BY 1")], table
+    folds = {sid: f for sid, f in db.execute("SELECT id, fold FROM sections")}
+    # 1 where the search's folding (control characters become spaces) differs from SQL's lower()
+    want = {sid: int(re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", _norm_alnum(text)) != _sql_lower(text))
+            for sid, (_, text) in _sections_text(archive).items()}
+    assert folds == want
+    assert 0 < sum(folds.values()) < len(folds)
+
+
+def test_fixed_queries_exact(corpus_archive):
     archive, _ = corpus_archive
     for q in FIXED_QUERIES:
-        want = _expected(archive, q)
-        got = _sql_hits(archive, q)
-        assert want <= got, (q, len(want - got))
-        if all(_CJK.match(c) for c in q):
-            assert got == want, q  # pure Chinese: exact substring semantics
-    assert _expected(archive, "复议") and _expected(archive, "政务服务大厅") and _expected(archive, "依申请公开")
+        assert _sql_hits(archive, q) == _expected(archive, q), q
+        assert _sql_report_hits(archive, q) == _expected_reports(archive, q), q
+    # the queries find something, in sections and reports alike
+    for q in ("复议", "政务服务大厅", "依申请公开", "app", "２０２３年", "复议 诉讼", "旧版独有", "新版独有"):
+        assert _expected(archive, q), q
+    # full-width and plain letters and digits, upper and lower case, match each other
+    assert _sql_hits(archive, "ＡＰＰ") == _sql_hits(archive, "app") == _sql_hits(archive, "APP")
+    assert len(_sql_report_hits(archive, "政务app")) >= 2  # 政务ＡＰＰ and 政务APP
+    assert _sql_hits(archive, "１２３４５") == _sql_hits(archive, "12345")
+    # an old version's sections are found, its report is not (it matches by its current version)
+    assert _sql_hits(archive, "旧版独有") and not _sql_report_hits(archive, "旧版独有")
+    assert _sql_report_hits(archive, "旧版独有 依申请公开") == set()
+    assert len(_sql_report_hits(archive, "新版独有 依申请公开")) == 1
+    # terms in the title or agency match reports, not sections
+    assert _sql_report_hits(archive, "柘城县数据局") and not _sql_hits(archive, "柘城县数据局")
+    # every term must occur: in the same section for sections, anywhere for reports
+    both = _sql_hits(archive, "复议 诉讼")
+    assert both == _sql_hits(archive, "复议") & _sql_hits(archive, "诉讼")
+    assert _sql_report_hits(archive, "复议 诉讼") == _sql_report_hits(archive, "复议") & _sql_report_hits(archive, "诉讼")
+    assert _sql_hits(archive, "") == set() == _sql_report_hits(archive, "  ")
 
 
-def test_random_queries_no_false_negatives(corpus_archive):
+def test_random_queries_exact(corpus_archive):
     archive, docs = corpus_archive
     queries = _random_queries(docs)
     assert {len(q) for q in queries} == {1, 2, 3, 4, 5, 6}
+    with_punct = [q for q in queries if _punct(q)]
+    assert with_punct and len(with_punct) < len(queries) // 4
     for q in queries:
-        want = _expected(archive, q)
-        got = _sql_hits(archive, q)
-        assert want <= got, q
-        assert want, q
+        want = _expected(archive, q, _ref_norm(q))
+        assert want, q  # a substring of the corpus
+        assert _sql_hits(archive, q) == want, q
+        assert _sql_report_hits(archive, q) == _expected_reports(archive, q, _ref_norm(q)), q
+
+
+def test_fullwidth_punctuation_is_not_folded(corpus_archive):
+    """Where the search and NFKC differ: full-width punctuation (，（）：；％) and ⑴ are not
+    folded, so a query with （ does not find text with ( and the other way round (NFKC makes
+    them the same). Letters and digits are folded as NFKC folds them."""
+    archive, docs = corpus_archive
+    texts = {sid: text for sid, (_, text) in _sections_text(archive).items()}
+    ascii_paren = {sid for sid, t in texts.items() if "条第(一" in t}
+    wide_paren = {sid for sid, t in texts.items() if "条第（一" in t}
+    assert ascii_paren and wide_paren  # the corpus has both spellings
+    assert _sql_hits(archive, "条第(一") == ascii_paren == _expected(archive, "条第(一", _norm_alnum)
+    assert _sql_hits(archive, "条第（一") == wide_paren == _expected(archive, "条第（一", _norm_alnum)
+    assert _expected(archive, "条第(一") == _expected(archive, "条第（一") == ascii_paren | wide_paren  # NFKC: both
+    assert _sql_report_hits(archive, "的,只计") < _expected_reports(archive, "的,只计")
+    # among random queries (as copied, and as typed with ASCII punctuation: NFKC of the text),
+    # the two semantics differ, and only for queries with punctuation
+    differ = []
+    for q in _random_queries(docs, n=200, seed=3) + _random_queries(docs, n=200, seed=3, source=_norm):
+        if _expected(archive, q) != _expected(archive, q, _norm_alnum):
+            assert _punct(q), q
+            differ.append(q)
+    assert differ
+
+
+ALPHABET = "复议诉讼公开申请大厅政务服 ，。\"abcABC12３ＡＢｃ①"
+
+
+def _index(text, title):
+    conn = sqlite3.connect(":memory:")
+    for sql in SEARCH_TABLES_SQL:
+        conn.execute(sql)
+    long_row, short_row = search_rows(1, title, None, [(None, text)])
+    conn.execute(INSERT_TEXT_SQL, long_row)
+    conn.execute(INSERT_SHORT_SQL, short_row)
+    return conn
+
+
+def _found(conn, q) -> bool:
+    long, short = chinese.long_match(q), chinese.short_match(q)
+    parts = ([("SELECT rowid FROM search_text WHERE search_text MATCH ?", long)] if long else []) + \
+            ([("SELECT rowid FROM search_short WHERE search_short MATCH ?", short)] if short else [])
+    if not parts:
+        return False
+    rows = conn.execute(" INTERSECT ".join(p for p, _ in parts), [a for _, a in parts]).fetchall()
+    assert rows in ([], [(1,)])
+    return rows == [(1,)]
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=st.text(alphabet="复议诉讼公开申请大厅政务服 ，。abc12３", max_size=40),
-       start=st.integers(0, 40), length=st.integers(1, 6))
-def test_tokenizer_property(text, start, length):
-    """Any CJK-bounded substring of any text matches it (checked on a fresh in-memory index)."""
-    import sqlite3
-
+@given(text=st.text(alphabet=ALPHABET, max_size=40), title=st.text(alphabet=ALPHABET, max_size=8),
+       start=st.integers(0, 40), length=st.integers(1, 6),
+       other=st.text(alphabet=ALPHABET, min_size=1, max_size=5))
+def test_index_property(text, title, start, length, other):
+    """On a fresh in-memory index of one version: any CJK-bounded substring of its text is
+    found, and for any query the two tables find the version exactly when contains() says
+    its text has every term, which is what the NFKC reference says."""
+    conn = _index(text, title)
+    full = f"{title}\n\n\n{text}"  # title, agency (none), heading (none) and text, as indexed
     q = text[start:start + length]
-    if not q.strip() or not _CJK.match(q[0]) or not _CJK.match(q[-1]) or " " in q:
-        return
-    conn = sqlite3.connect(":memory:")
-    conn.execute("CREATE VIRTUAL TABLE t USING fts5(x, prefix='1')")
-    conn.execute("INSERT INTO t(rowid, x) VALUES (1, ?)", (index_tokens(text),))
-    assert conn.execute("SELECT rowid FROM t WHERE t MATCH ?", (fts_query(q),)).fetchall() == [(1,)]
+    if q and _CJK.match(q[0]) and _CJK.match(q[-1]):
+        assert chinese.contains(text, q)
+        assert _found(conn, q)
+    for query in (q, other):
+        want = _has(full, query)  # the alphabet has no ASCII form of its ，: NFKC folds the same
+        assert chinese.contains(full, query) == want, query
+        assert _found(conn, query) == want, query
 
 
 def test_trigram_misses_short_queries(corpus_archive):
-    """Why not the trigram tokenizer: it cannot match queries shorter than three characters."""
-    import sqlite3
-
+    """Why search_short: the trigram tokenizer alone cannot match queries shorter than three
+    characters."""
     archive, _ = corpus_archive
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize='trigram')")
@@ -145,6 +330,29 @@ def test_trigram_misses_short_queries(corpus_archive):
     assert _expected(archive, "复议")
     assert conn.execute("SELECT count(*) FROM t WHERE t MATCH ?", ('"复议"',)).fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM t WHERE t MATCH ?", ('"依申请公开"',)).fetchone()[0] > 0
+    # search_short has a token for every character and pair of characters
+    assert archive.db.execute("SELECT count(*) FROM search_short WHERE search_short MATCH ?",
+                              (chinese.short_match("复议"),)).fetchone()[0] > 0
+
+
+def test_sqlite_shell_recipe(corpus_archive):
+    """The recipe for the plain sqlite3 shell (no plugin, no SQL functions): a phrase of three
+    or more characters in search_text, one or two characters with char(1) in search_short."""
+    archive, _ = corpus_archive
+    conn = sqlite3.connect(_path(archive))
+    join = "SELECT r.id FROM {t} JOIN reports r ON r.version_id = {t}.rowid WHERE {t} MATCH "
+    long = {r[0] for r in conn.execute(join.format(t="search_text") + "'\"依申请公开\"'")}
+    one = {r[0] for r in conn.execute(join.format(t="search_short") + "'\"' || char(1) || '复' || char(1) || '\"'")}
+    two = {r[0] for r in conn.execute(join.format(t="search_short") + "'\"复' || char(1) || '议\"'")}
+    both = {r[0] for r in conn.execute(
+        join.format(t="search_text") + "'\"依申请公开\"' AND search_text.rowid IN "
+        "(SELECT rowid FROM search_short WHERE search_short MATCH '\"复' || char(1) || '议\"')")}
+    assert long == _expected_reports(archive, "依申请公开") and long
+    assert one == _expected_reports(archive, "复") and one
+    assert two == _expected_reports(archive, "复议") and two
+    assert both == _expected_reports(archive, "依申请公开 复议") and both
+    assert two < one
+    conn.close()
 
 
 def _datasette(path):
@@ -156,101 +364,198 @@ def _datasette(path):
     return Datasette([str(path)], metadata=metadata_for(path))
 
 
-async def _search(ds, db, table, q, col="id"):
-    ids, url = set(), f"/{db}/{table}.json"
-    params = {"_search": q, "_shape": "objects", "_size": "max", "_col": col}
+async def _get_all(ds, url, params):
+    """Every row of a table page (following next_url), and the first page's JSON."""
+    rows, first = [], None
+    params = {**params, "_shape": "objects", "_size": "max"}
     while url:
         r = await ds.client.get(url, params=params)
         assert r.status_code == 200, r.text
         data = r.json()
-        ids |= {row[col] if col in row else row["id"] for row in data["rows"]}
-        url, params = (data.get("next_url"), None)
+        first = first or data
+        rows += data["rows"]
+        url, params = data.get("next_url"), None
         if url:
-            url = url.split("//", 1)[-1].split("/", 1)[-1]
-            url = "/" + url
-    return ids
+            url = "/" + url.split("//", 1)[-1].split("/", 1)[-1]
+    return rows, first
+
+
+async def _search(ds, db, table, q, **extra):
+    rows, _ = await _get_all(ds, f"/{db}/{table}.json", {"_search": q, **extra})
+    ids = [row["id"] for row in rows]
+    assert len(ids) == len(set(ids)), q
+    return set(ids)
 
 
 def test_datasette_search_box(corpus_archive):
     archive, docs = corpus_archive
-    path = archive.db.conn.execute("PRAGMA database_list").fetchone()[2]
-    ds = _datasette(path)
-    db = "search"
+    ds = _datasette(_path(archive))
     queries = FIXED_QUERIES + _random_queries(docs, n=40, seed=11)
 
     async def run():
         for q in queries:
-            want = _expected(archive, q)
-            got = await _search(ds, db, "sections", q)
-            assert want <= got, q
-            want_r = _expected_reports(archive, q)
-            got_r = await _search(ds, db, "reports", q)
-            assert want_r <= got_r, q
-        # the search box: HTML page shows the hits for 复议
-        r = await ds.client.get(f"/{db}/sections", params={"_search": "复议"})
-        assert r.status_code == 200 and "复议" in r.text
-        # ranked search canned query
-        r = await ds.client.get(f"/{db}/search_reports.json", params={"q": "复议", "_shape": "objects"})
-        rows = r.json()["rows"]
-        assert rows and [row["score"] for row in rows] == sorted(row["score"] for row in rows)
-        r = await ds.client.get(f"/{db}/search_sections.json", params={"q": "依申请公开", "_shape": "objects"})
-        assert r.json()["rows"]
+            norm = _ref_norm(q)
+            assert await _search(ds, "search", "sections", q) == _expected(archive, q, norm), q
+            assert await _search(ds, "search", "reports", q) == _expected_reports(archive, q, norm), q
+        # the search box: the HTML page shows the hits for 复议, and the query in the box
+        r = await ds.client.get("/search/sections", params={"_search": "复议"})
+        assert r.status_code == 200 and "复议" in r.text and 'value="复议"' in r.text
+        r = await ds.client.get("/search/reports", params={"_search": "复议"})
+        assert r.status_code == 200 and 'name="_search"' in r.text and "search matches &#34;复议&#34;" in r.text
+        n = len(_expected_reports(archive, "复议"))
+        assert f"{n} row{'s' if n != 1 else ''} where search matches" in r.text
     asyncio.run(run())
 
 
-def test_sqlite_shell_recipe(corpus_archive):
-    """The README's recipe for the plain sqlite3 shell (no plugin): bigram phrase, or prefix for one character."""
+def test_search_box_same_as_plain_sql(corpus_archive):
+    """The plugin's page rows, row count and facet counts are what plain SQL gives for the
+    reference set of keys: for a rare term (keys looked up), a dense one (most rows match:
+    "all but these keys"), two terms, raw mode (an FTS5 expression on search_text: whole
+    versions) and a query without hits."""
     archive, _ = corpus_archive
-    import sqlite3
+    ds = _datasette(_path(archive))
+    db = archive.db
+    n_reports, n_sections = db["reports"].count, db["sections"].count
+    versions = _version_texts(archive)
+    order = {"reports": ("publish_date", "publish_date DESC, id"), "sections": ("id", "id")}
+    facets = {"reports": ["report_year"], "sections": ["number", "heading"]}
 
-    path = archive.db.conn.execute("PRAGMA database_list").fetchone()[2]
-    conn = sqlite3.connect(path)
-    two = {r[0] for r in conn.execute("SELECT rowid FROM sections_fts WHERE sections_fts MATCH '\"复议\"'")}
-    four = {r[0] for r in conn.execute(
-        "SELECT rowid FROM sections_fts WHERE sections_fts MATCH '\"依申 申请 请公 公开\"'")}
-    one = {r[0] for r in conn.execute("SELECT rowid FROM sections_fts WHERE sections_fts MATCH '复*'")}
-    assert two == _expected(archive, "复议") and four == _expected(archive, "依申请公开")
-    assert one == _expected(archive, "复")
+    def reference(table, q, mode):
+        if mode == "raw":  # whole versions whose text has the phrase
+            vids = {v for v, text in versions.items() if _has(text, "依申请")}
+            return {i for i, v in db.execute(f"SELECT id, version_id FROM {table}") if v in vids}
+        return _expected_reports(archive, q) if table == "reports" else _expected(archive, q)
 
+    def plain(table, keys):
+        k = json.dumps(sorted(keys))
+        where = f"id IN (SELECT value FROM json_each('{k}'))"
+        col, by = order[table]
+        rows = db.execute(f"SELECT {col}, id FROM {table} WHERE {where} ORDER BY {by}").fetchall()
+        fr = {col: [tuple(r) for r in db.execute(
+            f"SELECT {col} AS value, count(*) AS count FROM {table} WHERE {where} AND {col} IS NOT NULL "
+            "GROUP BY value ORDER BY count DESC, value LIMIT 30")] for col in facets[table]}
+        return [r[0] for r in rows], {r[-1] for r in rows}, len(keys), fr
 
-def test_search_box_same_rows_as_datasette_default(corpus_archive):
-    """The plugin's one-lookup search (metadata "xxgk_search") returns exactly the rows, row
-    count and facet counts that Datasette's own ``fts_table`` search returns: for a rare term
-    (keys looked up), a common one (most rows match: "all but these keys") and raw mode."""
-    from datasette.app import Datasette
-
-    from db.cli import metadata_for, register_plugin
-
-    archive, _ = corpus_archive
-    path = archive.db.conn.execute("PRAGMA database_list").fetchone()[2]
-    register_plugin()
-    meta = metadata_for(path)
-    plain = metadata_for(path)
-    tables = plain["databases"]["search"]["tables"]
-    for name, fts, pk in (("reports", "versions_fts", "version_id"), ("sections", "sections_fts", "id")):
-        del tables[name]["xxgk_search"]
-        tables[name].update(fts_table=fts, fts_pk=pk)
-    ours, theirs = Datasette([str(path)], metadata=meta), Datasette([str(path)], metadata=plain)
-    n_reports = archive.db["reports"].count
-
-    async def page(ds, table, params):
-        r = await ds.client.get(f"/search/{table}.json", params={**params, "_size": "max", "_shape": "objects"})
-        assert r.status_code == 200, r.text
-        d = r.json()
-        return ([row["id"] for row in d["rows"]], d["filtered_table_rows_count"],
-                {k: [(f["value"], f["count"]) for f in v["results"]] for k, v in d["facet_results"].items()})
+    async def page(table, params):
+        rows, first = await _get_all(ds, f"/search/{table}.json", params)
+        # the rows in the table's order (Datasette leaves the order of equal publish_date open)
+        return ([row[order[table][0]] for row in rows], {row["id"] for row in rows},
+                first["filtered_table_rows_count"],
+                {k: [(f["value"], f["count"]) for f in v["results"]] for k, v in first["facet_results"].items()})
 
     async def run():
-        seen_dense = False
-        for q, mode in (("复议", None), ("年", None), ("的", None), ("政务服务大厅", None), ("复议 诉讼", None),
-                        ('"复议"', "raw"), ("zzzz没有这个词", None)):
+        seen = set()
+        for q, mode in (("政务服务大厅", None), ("年", None), ("公开", None), ("复议 诉讼", None),
+                        ("ＡＰＰ", None), ('"依申请"', "raw"), ("zzzz没有这个词", None)):
             for table in ("reports", "sections"):
+                keys = reference(table, q, mode)
                 params = {"_search": q, **({"_searchmode": mode} if mode else {})}
-                a, b = await page(ours, table, params), await page(theirs, table, params)
-                assert a == b, (q, table)
-                if table == "reports" and a[1] * 2 > n_reports:
-                    seen_dense = True
-        assert seen_dense
-        r = await ours.client.get("/search/reports", params={"_search": "复议"})
-        assert r.status_code == 200 and 'name="_search"' in r.text and 'search matches &#34;复议&#34;' in r.text
+                got = await page(table, params)
+                assert got == plain(table, keys), (q, table)
+                total = n_reports if table == "reports" else n_sections
+                seen.add((table, "none" if not keys else "dense" if len(keys) * 2 > total
+                          else "sparse" if len(keys) * 50 < total else "some"))
+                if table == "reports" and q == "年":
+                    assert len(keys) * 2 > total
+                if q == "zzzz没有这个词":
+                    assert got == ([], set(), 0, {c: [] for c in facets[table]})
+        # every path of the plugin was taken: no hits, few keys, many keys, all but these keys
+        assert {("reports", "dense"), ("sections", "dense"), ("sections", "sparse"),
+                ("reports", "some"), ("reports", "none"), ("sections", "none")} <= seen, seen
+        # raw mode matches whole versions: sections without the phrase too
+        raw = await page("sections", {"_search": '"依申请"', "_searchmode": "raw"})
+        assert raw[1] > _expected(archive, "依申请")
+    asyncio.run(run())
+
+
+def test_pending_versions_are_found(tmp_path, seed_record):
+    """Versions stored but not indexed yet (search_pending) are found by both searches, in SQL
+    and through Datasette; after flush_index() they are found once, from the index."""
+    path = tmp_path / "pending.db"
+    archive = Archive(path)
+    archive.index_batch = 10 ** 6
+    archive.index_delay = 10 ** 6
+    docs = {"seed.txt": (seed_record["title"], "\n\n".join(
+        f"{s.get('heading') or ''}\n{s.get('text') or ''}" for s in seed_record["sections"]))}
+    _fill(archive, docs)
+    db = archive.db
+    pending = {r[0] for r in db.execute("SELECT version_id FROM search_pending")}
+    assert pending == {r[0] for r in db.execute("SELECT id FROM versions")} and len(pending) == 5
+    queries = ["复议", "复", "依申请公开", "ＡＰＰ", "app 12345", "旧版独有", "新版独有", "政务 复议",
+               "托里县政务服务中心", "柘城县数据局", "zzzz没有"]
+    want = {q: (_expected_reports(archive, q), _expected(archive, q)) for q in queries}
+    assert all(want[q][0] for q in ("复议", "app 12345", "新版独有", "柘城县数据局"))
+    assert want["旧版独有"] == (set(), want["旧版独有"][1]) and want["旧版独有"][1]
+    # nothing is in the index yet
+    for q in ("复议", "依申请公开"):
+        for table, match in (("search_text", chinese.long_match(q)), ("search_short", chinese.short_match(q))):
+            if match:
+                assert db.execute(f"SELECT count(*) FROM {table} WHERE {table} MATCH ?", (match,)).fetchone()[0] == 0
+
+    def check_sql():
+        for q in queries:
+            assert (_sql_report_hits(archive, q), _sql_hits(archive, q)) == want[q], q
+
+    async def check_datasette():
+        ds = _datasette(path)
+        for q in queries:
+            got = (await _search(ds, "pending", "reports", q), await _search(ds, "pending", "sections", q))
+            assert got == want[q], q
+
+    check_sql()
+    asyncio.run(check_datasette())
+    assert archive.flush_index() == 5
+    assert db.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM search_short WHERE search_short MATCH ?",
+                      (chinese.short_match("复议"),)).fetchone()[0] == len(want["复议"][0])
+    check_sql()
+    asyncio.run(check_datasette())
+    archive.close()
+
+
+@pytest.mark.parametrize("q", ["复", "复议", "依申请公开", "复议 依申请公开", "政务app"])
+def test_canned_search_queries(corpus_archive, q):
+    """search_reports: the reports that match, best (lowest BM25) first; search_sections:
+    sections that contain every term, with the right version flag and an excerpt."""
+    archive, _ = corpus_archive
+    ds = _datasette(_path(archive))
+    sections = _sections_text(archive)
+    current = {vid for (vid,) in archive.db.execute("SELECT version_id FROM reports")}
+    numbers = {(vid, n): sid for sid, vid, n in archive.db.execute("SELECT id, version_id, number FROM sections")}
+
+    async def run():
+        r = await ds.client.get("/search/search_reports.json", params={"q": q, "_shape": "objects"})
+        assert r.status_code == 200, r.text
+        rows = r.json()["rows"]
+        want = _expected_reports(archive, q)
+        assert want
+        if len(want) < 200:
+            assert {row["report_id"] for row in rows} == want
+        else:
+            assert len(rows) == 200 and {row["report_id"] for row in rows} < want
+        assert len(rows) == len({row["report_id"] for row in rows})
+        # best first: BM25, lower is better (rounded; 0 for queries of 1- and 2-character terms
+        # only, search_short has no positions)
+        scores = [row["score"] for row in rows]
+        assert scores == sorted(scores) and all(s <= 0 for s in scores)
+        r = await ds.client.get("/search/search_sections.json", params={"q": q, "_shape": "objects"})
+        assert r.status_code == 200, r.text
+        rows = r.json()["rows"]
+        want = _expected(archive, q)
+        got = [numbers[(row["version_id"], row["number"])] for row in rows]
+        assert len(got) == len(set(got))
+        if len(want) < 200:
+            assert set(got) == want
+        else:
+            assert len(got) == 200 and set(got) < want
+        for row, sid in zip(rows, got):
+            assert _has(sections[sid][1], q), (q, row)
+            assert row["current_version"] == (row["version_id"] in current)
+            text = sections[sid][1].split("\n", 1)[1]
+            if " " not in q and q in text:
+                assert q in row["excerpt"]
+        scores = [row["score"] for row in rows]
+        assert scores == sorted(scores)
+        if q == "依申请公开":  # also in both versions of the report stored twice
+            assert {row["current_version"] for row in rows} == {0, 1}
     asyncio.run(run())

@@ -1,0 +1,95 @@
+"""Searching the archive: a user's query -> SQL over the two search tables.
+
+The search tables (:mod:`db.chinese`) have one row per stored version. A query's terms of
+three or more characters are looked up in ``search_text``, shorter ones in
+``search_short``; a version matches when it has every term. Versions stored but not
+indexed yet (listed in ``search_pending``; the index is written in batches) are tested
+directly on their text, so nothing committed is ever missing from a search.
+
+* :func:`versions_sql` — ``SELECT`` of the ids of matching versions;
+* :func:`report_hit` — a condition on a ``reports`` row: its current version matches;
+* :func:`section_hit` — a condition on a ``sections`` row: its version matches and the
+  section itself (heading and text) contains every term;
+* :func:`raw_hit` — rows whose version matches a raw FTS5 expression over ``search_text``
+  (``?_searchmode=raw``).
+
+Each returns ``(sql, params)``; the parameters are named ``xxgk_*``. The Datasette plugin
+(:mod:`db.datasette_plugin`) uses them for the search box of ``reports`` and ``sections``;
+the ranked canned queries in ``metadata.json`` spell the same SQL out.
+"""
+from __future__ import annotations
+
+from . import chinese
+
+# text of a version not yet indexed: title, agency and sections, one per line, as indexed
+PENDING_TEXT_SQL = """coalesce(json_extract(v.record, '$.title'), r.title, '') || char(10) ||
+  coalesce(json_extract(v.record, '$.agency'), a.name, '') || char(10) ||
+  coalesce((select group_concat(coalesce(s.heading, '') || char(10) || coalesce(s.text, ''), char(10))
+            from (select heading, text from sections where version_id = v.id order by id) s), '')"""
+
+# a section's own text, as SQL's lower() sees it
+_SECTION_TEXT = "lower(coalesce(heading, '') || char(10) || coalesce(text, ''))"
+
+
+def _pending_sql() -> str:
+    # CROSS JOIN keeps search_pending (small, usually empty) the outer loop: statistics
+    # taken while it was empty can make the planner scan every version instead
+    return ("select v.id from search_pending p cross join versions v on v.id = p.version_id "
+            "join reports r on r.id = v.report_id left join agencies a on a.id = r.agency_id "
+            f"where chinese_contains({PENDING_TEXT_SQL}, :xxgk_q)")
+
+
+def _index_sql(long: str | None, short: str | None) -> list[str]:
+    parts = []
+    if long:
+        parts.append("select rowid from search_text where search_text match :xxgk_long")
+    if short:
+        parts.append("select rowid from search_short where search_short match :xxgk_short")
+    return parts
+
+
+def versions_sql(query: str | None) -> tuple[str, dict]:
+    """SQL selecting the ids of versions that contain every term of ``query``."""
+    long, short = chinese.long_match(query), chinese.short_match(query)
+    params = {"xxgk_q": query or "", "xxgk_long": long, "xxgk_short": short}
+    parts = _index_sql(long, short)
+    if not parts:
+        return "select null where 0", params
+    return f"{' intersect '.join(parts)} union {_pending_sql()}", params
+
+
+def version_condition(query: str | None, column: str = "version_id") -> tuple[str, dict]:
+    """A condition on ``column`` (a version id): that version contains every term. The
+    same set as :func:`versions_sql`, written as membership tests (no UNION or INTERSECT,
+    whose de-duplication costs more than the index lookups for common terms)."""
+    long, short = chinese.long_match(query), chinese.short_match(query)
+    params = {"xxgk_q": query or "", "xxgk_long": long, "xxgk_short": short}
+    parts = _index_sql(long, short)
+    if not parts:
+        return "0", params
+    indexed = " and ".join(f"{column} in ({p})" for p in parts)
+    return f"(({indexed}) or {column} in ({_pending_sql()}))", params
+
+
+def report_hit(query: str | None) -> tuple[str, dict]:
+    return version_condition(query)
+
+
+def section_hit(query: str | None) -> tuple[str, dict]:
+    """The section's version matches, and the section contains each term: tested with SQL's
+    ``instr`` on its lower-cased text, or in Python (``chinese_contains``) for the few
+    sections whose folding SQL cannot do (``sections.fold`` = 1)."""
+    cond, params = version_condition(query)
+    ts = chinese.terms(query)
+    if not ts:
+        return "0", params
+    params.update({f"xxgk_t{i}": t for i, t in enumerate(ts)})
+    literal = " and ".join(f"instr({_SECTION_TEXT}, :xxgk_t{i}) > 0" for i in range(len(ts)))
+    folded = "fold = 1 and chinese_contains(coalesce(heading, '') || char(10) || coalesce(text, ''), :xxgk_q)"
+    return f"{cond} and (({literal}) or ({folded}))", params
+
+
+def raw_hit(expression: str) -> tuple[str, dict]:
+    """Rows (reports or sections) whose version matches an FTS5 expression over search_text."""
+    return ("version_id in (select rowid from search_text where search_text match :xxgk_raw)",
+            {"xxgk_raw": expression})
