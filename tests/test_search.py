@@ -412,6 +412,8 @@ def test_search_box_same_as_plain_sql(corpus_archive):
     reference set of keys: for a rare term (keys looked up), a dense one (most rows match:
     "all but these keys"), two terms, raw mode (an FTS5 expression on search_text: whole
     versions) and a query without hits."""
+    from db import datasette_plugin
+
     archive, _ = corpus_archive
     ds = _datasette(_path(archive))
     db = archive.db
@@ -453,15 +455,16 @@ def test_search_box_same_as_plain_sql(corpus_archive):
                 got = await page(table, params)
                 assert got == plain(table, keys), (q, table)
                 total = n_reports if table == "reports" else n_sections
-                seen.add((table, "none" if not keys else "dense" if len(keys) * 2 > total
-                          else "sparse" if len(keys) * 50 < total else "some"))
+                max_pk = db.execute(f"SELECT max(id) FROM {table}").fetchone()[0]
+                seen.add((table, datasette_plugin._plan(len(keys), total, max_pk)))
                 if table == "reports" and q == "年":
                     assert len(keys) * 2 > total
                 if q == "zzzz没有这个词":
                     assert got == ([], set(), 0, {c: [] for c in facets[table]})
-        # every path of the plugin was taken: no hits, few keys, many keys, all but these keys
-        assert {("reports", "dense"), ("sections", "dense"), ("sections", "sparse"),
-                ("reports", "some"), ("reports", "none"), ("sections", "none")} <= seen, seen
+        # every path of the plugin was taken: no hits, every row, few keys looked up, a bitmap
+        # (reports: ids are dense), all but these keys and these keys (sections: ids are not)
+        assert {("reports", "none"), ("reports", "few"), ("reports", "bitmap"), ("sections", "none"),
+                ("sections", "few"), ("sections", "most"), ("sections", "some")} <= seen, seen
         # raw mode matches whole versions: sections without the phrase too
         raw = await page("sections", {"_search": '"依申请"', "_searchmode": "raw"})
         assert raw[1] > _expected(archive, "依申请")
@@ -559,3 +562,48 @@ def test_canned_search_queries(corpus_archive, q):
         if q == "依申请公开":  # also in both versions of the report stored twice
             assert {row["current_version"] for row in rows} == {0, 1}
     asyncio.run(run())
+
+
+def test_search_cache_is_never_stale(tmp_path, monkeypatch):
+    """The plugin keeps the keys of recent searches while the file is unchanged: the same search
+    again (another page, another facet) is not searched again, and any commit — a new report,
+    the index flush — is seen by the next request."""
+    from db import datasette_plugin
+
+    path = tmp_path / "cache.db"
+    archive = Archive(path)
+    archive.index_batch = archive.index_delay = 10 ** 6
+
+    def report(i, text):
+        rec = {"title": f"某县第{i}号政府信息公开工作年度报告", "kind": "report",
+               "sections": [{"number": 1, "heading": "总体情况", "text": text}]}
+        return archive.store(rec, text.encode(), {"url": f"http://example.invalid/{i}.html"}).report_id
+
+    first = report(1, "本年度收到行政复议申请2件。")
+    second = report(2, "本年度未发生诉讼。")
+    searched = []
+    real = datasette_plugin._hit_sql
+    monkeypatch.setattr(datasette_plugin, "_hit_sql", lambda *a: searched.append(a) or real(*a))
+    datasette_plugin._CACHE.clear()
+    ds = _datasette(path)
+
+    async def run():
+        assert await _search(ds, "cache", "reports", "复议") == {first}
+        n = len(searched)
+        assert n >= 1
+        # the same search again, and with a facet: no new search
+        assert await _search(ds, "cache", "reports", "复议") == {first}
+        assert await _search(ds, "cache", "reports", "复议", _facet="report_year") == {first}
+        assert len(searched) == n
+        # a commit (a new report, still waiting for the index): seen at once
+        third = report(3, "行政复议决定维持1件。")
+        assert await _search(ds, "cache", "reports", "复议") == {first, third}
+        assert len(searched) == n + 1
+        # the index flush is a commit too; results stay the same, found from the index now
+        assert archive.flush_index() == 3
+        assert await _search(ds, "cache", "reports", "复议") == {first, third}
+        assert len(searched) == n + 2
+        fourth = report(4, "行政诉讼0件。")
+        assert await _search(ds, "cache", "reports", "诉讼") == {second, fourth}
+    asyncio.run(run())
+    archive.close()
