@@ -6,7 +6,7 @@ three or more characters are looked up in ``search_text``, shorter ones in
 indexed yet (listed in ``search_pending``; the index is written in batches) are tested
 directly on their text, so nothing committed is ever missing from a search.
 
-* :func:`versions_sql` — ``SELECT`` of the ids of matching versions;
+* :func:`version_condition` — a condition on a version id: that version matches;
 * :func:`report_hit` — a condition on a ``reports`` row: its current version matches;
 * :func:`section_hit` — a condition on a ``sections`` row: its version matches and the
   section itself (heading and text) contains every term;
@@ -48,20 +48,10 @@ def _index_sql(long: str | None, short: str | None) -> list[str]:
     return parts
 
 
-def versions_sql(query: str | None) -> tuple[str, dict]:
-    """SQL selecting the ids of versions that contain every term of ``query``."""
-    long, short = chinese.long_match(query), chinese.short_match(query)
-    params = {"xxgk_q": query or "", "xxgk_long": long, "xxgk_short": short}
-    parts = _index_sql(long, short)
-    if not parts:
-        return "select null where 0", params
-    return f"{' intersect '.join(parts)} union {_pending_sql()}", params
-
-
 def version_condition(query: str | None, column: str = "version_id") -> tuple[str, dict]:
-    """A condition on ``column`` (a version id): that version contains every term. The
-    same set as :func:`versions_sql`, written as membership tests (no UNION or INTERSECT,
-    whose de-duplication costs more than the index lookups for common terms)."""
+    """A condition on ``column`` (a version id): that version contains every term. Written
+    as membership tests: a UNION or INTERSECT of the index lookups would de-duplicate up to
+    every version, which costs more than the lookups for common terms."""
     long, short = chinese.long_match(query), chinese.short_match(query)
     params = {"xxgk_q": query or "", "xxgk_long": long, "xxgk_short": short}
     parts = _index_sql(long, short)

@@ -172,7 +172,7 @@ class Archive:
 
     def __init__(self, db: "str | Path | sqlite_utils.Database" = "archive.db"):
         self.db = db if isinstance(db, sqlite_utils.Database) else open_archive(db)
-        self._pending_fts: tuple | None = None
+        self._pending_text: tuple | None = None
         self._index_queue: dict[int, tuple] = {}
         self._queued_since = 0.0
         self.index_batch = INDEX_BATCH
@@ -246,16 +246,16 @@ class Archive:
         raw_bytes = _as_bytes(raw)
         sha = hashlib.sha256(raw_bytes).hexdigest()
         fetched_at = meta.get("fetched_at") or now_iso()
-        self._pending_fts = None
+        self._pending_text = None
         try:
             with self.db.atomic():
                 result = self._store(record, raw_bytes, sha, url, fetched_at, meta)
-            if self._pending_fts:  # committed: queue its text for the search index
+            if self._pending_text:  # committed: queue its text for the search index
                 if not self._index_queue:
                     self._queued_since = time.monotonic()
-                self._index_queue[result.version_id] = self._pending_fts
+                self._index_queue[result.version_id] = self._pending_text
         finally:
-            self._pending_fts = None
+            self._pending_text = None
         if len(self._index_queue) >= self.index_batch or (
                 self._index_queue and time.monotonic() - self._queued_since >= self.index_delay):
             self.flush_index()
@@ -332,7 +332,7 @@ class Archive:
                 "ORDER BY observed_at DESC, id DESC LIMIT 1) WHERE id = ?1",
                 (report_id,),
             )
-        if self._pending_fts:
+        if self._pending_text:
             ex("INSERT INTO search_pending(version_id) VALUES (?)", (version_id,))
         return StoreResult(report_id, version_id, status)
 
@@ -359,7 +359,7 @@ class Archive:
             ex("INSERT INTO click_observations(report_id, observed_at, clicks, source) VALUES (?, ?, ?, ?)",
                (report_id, meta.get("clicks_observed_at") or fetched_at, clicks,
                 meta.get("clicks_source") or "page"))
-        if self._pending_fts:
+        if self._pending_text:
             ex("INSERT INTO search_pending(version_id) VALUES (?)", (version_id,))
         return StoreResult(report_id, version_id, "new")
 
@@ -394,7 +394,7 @@ class Archive:
              for n, (num, h, t) in enumerate(sections, 1)],
         )
         # the search index is written after the commit, in batches (flush_index)
-        self._pending_fts = (record.get("title"), record.get("agency") or agency_name,
+        self._pending_text = (record.get("title"), record.get("agency") or agency_name,
                              [(h, t) for _, h, t in sections])
         conn.executemany(
             "INSERT INTO cells(report_id, version_id, table_name, row_key, col_key, value, raw, derived) "
@@ -451,7 +451,7 @@ class Archive:
                     self.db.execute(f"DELETE FROM {table} WHERE version_id = ?", (vid,))
                 agency_name = record.get("agency") or old_agency
                 self._insert_derived(report_id, vid, record, agency_name)
-                self._pending_fts = None  # the index is rebuilt below
+                self._pending_text = None  # the index is rebuilt below
                 self.db.execute(
                     "UPDATE versions SET parser_version = ?, record = ?, warnings = ?, attachments = ?, "
                     "encoding = coalesce(?, encoding) WHERE id = ?",
