@@ -2,8 +2,9 @@
 
 Search here means *substring* search: a term matches a report when the report's text
 contains it, for terms of any length (复, 复议, 依申请公开), Chinese, Latin or mixed, with
-ASCII letters matched in either case and full-width or other compatibility forms of
-letters and digits (２０２３, ＡＰＰ, ①) matched as their plain forms.
+letters matched in either case, full-width or other compatibility forms of letters and
+digits (２０２３, ＡＰＰ, ①) matched as their plain forms, and full-width and ASCII
+punctuation matched as the same (a term's marks are tried in both spellings: :func:`variants`).
 
 Two contentless FTS5 tables, both tokenized by SQLite's built-in ``trigram`` tokenizer (so
 indexing runs in C, and the sqlite3 shell can search them without this package), hold one
@@ -136,20 +137,53 @@ def terms(query: str | None) -> list[str]:
     return list(dict.fromkeys(_WS.split(q.strip()))) if q.strip() else []
 
 
+#: a term's punctuation marks are tried in both spellings, up to this many marks per term
+MAX_PUNCT_VARIANTS = 6
+# full-width punctuation (U+FF01-FF5E) <-> ASCII: what NFKC makes the same, and what people
+# type either way (the corpus has both 第(一) and 第（一）)
+_TO_ASCII = {chr(cp): chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)
+             if not chr(cp - 0xFEE0).isalnum()}
+_FORMS = {a: (a, w) for w, a in _TO_ASCII.items()}
+
+
+def variants(term: str) -> list[str]:
+    """The spellings of a term that search treats as the same: each punctuation mark in its
+    ASCII and its full-width form (the first MAX_PUNCT_VARIANTS marks; later ones as typed)."""
+    chars = [_TO_ASCII.get(ch, ch) for ch in term]
+    out = [""]
+    marks = 0
+    for typed, ch in zip(term, chars):
+        forms = _FORMS.get(ch)
+        if forms and marks < MAX_PUNCT_VARIANTS:
+            marks += 1
+            out = [o + f for o in out for f in forms]
+        else:
+            out = [o + typed for o in out]
+    return out
+
+
 def _phrase(s: str) -> str:
     return '"' + s.replace('"', '""') + '"'
 
 
+def _any(spellings: list[str]) -> str:
+    return spellings[0] if len(spellings) == 1 else "(" + " OR ".join(spellings) + ")"
+
+
 def long_match(query: str | None) -> str | None:
-    """MATCH expression for search_text: the terms of three or more characters, ANDed."""
-    parts = [_phrase(t) for t in terms(query) if len(t) >= 3]
+    """MATCH expression for search_text: the terms of three or more characters, ANDed (a
+    term with punctuation: any of its spellings)."""
+    parts = [_any([_phrase(v) for v in variants(t)]) for t in terms(query) if len(t) >= 3]
     return " AND ".join(parts) if parts else None
+
+
+def _short_token(t: str) -> str:
+    return _phrase(MARK + t + MARK if len(t) == 1 else t[0] + MARK + t[1])
 
 
 def short_match(query: str | None) -> str | None:
     """MATCH expression for search_short: the terms of one or two characters, ANDed."""
-    parts = [_phrase(MARK + t + MARK if len(t) == 1 else t[0] + MARK + t[1])
-             for t in terms(query) if len(t) < 3]
+    parts = [_any([_short_token(v) for v in variants(t)]) for t in terms(query) if len(t) < 3]
     return " AND ".join(parts) if parts else None
 
 
@@ -159,7 +193,7 @@ def contains(text: str | None, query: str | None) -> bool:
     if not ts:
         return False
     t = fold(text).lower()
-    return all(term in t for term in ts)
+    return all(any(v in t for v in variants(term)) for term in ts)
 
 
 def has_cjk(text: str) -> bool:

@@ -66,15 +66,21 @@ def report_hit(query: str | None) -> tuple[str, dict]:
 
 
 def section_hit(query: str | None) -> tuple[str, dict]:
-    """The section's version matches, and the section contains each term: tested with SQL's
-    ``instr`` on its lower-cased text, or in Python (``chinese_contains``) for the few
-    sections whose folding SQL cannot do (``sections.fold`` = 1)."""
+    """The section's version matches, and the section contains each term (in one of its
+    spellings, :func:`db.chinese.variants`): tested with SQL's ``instr`` on its lower-cased
+    text, or in Python (``chinese_contains``) for the few sections whose folding SQL cannot
+    do (``sections.fold`` = 1)."""
     cond, params = version_condition(query)
     ts = chinese.terms(query)
     if not ts:
         return "0", params
-    params.update({f"xxgk_t{i}": t for i, t in enumerate(ts)})
-    literal = " and ".join(f"instr({_SECTION_TEXT}, :xxgk_t{i}) > 0" for i in range(len(ts)))
+    literal = []
+    for i, term in enumerate(ts):
+        spellings = chinese.variants(term)
+        params.update({f"xxgk_t{i}_{j}": v for j, v in enumerate(spellings)})
+        literal.append("(" + " or ".join(f"instr({_SECTION_TEXT}, :xxgk_t{i}_{j}) > 0"
+                                         for j in range(len(spellings))) + ")")
+    literal = " and ".join(literal)
     folded = "fold = 1 and chinese_contains(coalesce(heading, '') || char(10) || coalesce(text, ''), :xxgk_q)"
     return f"{cond} and (({literal}) or ({folded}))", params
 
