@@ -67,7 +67,22 @@ def _bitmap(max_pk: int, keys: list[int], dense: bool) -> bytes:
         if 1 <= key <= max_pk:
             bits[key - 1] = mark
     return bytes(bits)
-_TARGETS = {"reports": search.report_hit, "sections": search.section_hit}
+# reports: one pass over the table (its rows are small); sections: the rows are found through
+# the index on version_id (a pass would read every section's text: seconds at 100,000 reports)
+_TARGETS = {"reports": (search.report_hit, "pass"), "sections": (search.section_hit, "lookup")}
+
+
+def _lookup_sql(table: str, pk: str, hit_sql: str) -> str:
+    """The matching keys found by the condition itself (through an index), then counted."""
+    t, k = escape_sqlite(table), escape_sqlite(pk)
+    return f"""with hits(id) as materialized (select {k} from {t} where {hit_sql}),
+  n(hits, total, max_pk) as (select (select count(*) from hits), (select count(*) from {t}),
+                                    (select max({k}) from {t}))
+select hits, total, max_pk,
+  case when hits * 2 > total
+    then (select json_group_array({k}) from {t} where {k} not in (select id from hits))
+    else (select json_group_array(id) from (select id from hits order by id)) end
+from n"""
 
 
 def _hit_sql(table: str, pk: str, hit_sql: str) -> str:
@@ -102,13 +117,14 @@ def _file_state(path: str | None) -> tuple | None:
     return tuple(state)
 
 
-async def _search_keys(db, table: str, pk: str, hit: str, params: dict) -> tuple:
+async def _search_keys(db, table: str, pk: str, hit: str, params: dict, how: str = "pass") -> tuple:
     state = _file_state(db.path)
-    key = (db.path, state, table, pk, hit, tuple(sorted(params.items())))
+    key = (db.path, state, table, pk, hit, how, tuple(sorted(params.items())))
     if state is not None and key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
-    result = tuple((await db.execute(_hit_sql(table, pk, hit), params)).first())
+    sql = (_lookup_sql if how == "lookup" else _hit_sql)(table, pk, hit)
+    result = tuple((await db.execute(sql, params)).first())
     if state is not None and _file_state(db.path) == state:  # nothing committed meanwhile
         _CACHE[key] = result
         while len(_CACHE) > CACHE_SIZE:
@@ -128,9 +144,10 @@ def filters_from_request(request, database, table, datasette):
             return FilterArguments([], extra_context=context)
         pk = conf.get("pk", "id")
         raw = request.args.get("_searchmode", conf.get("searchmode")) == "raw"
-        hit, params = search.raw_hit(search_text) if raw else _TARGETS[conf["target"]](search_text)
+        condition, how = _TARGETS[conf["target"]]
+        hit, params = search.raw_hit(search_text) if raw else condition(search_text)
         db = datasette.get_database(database)
-        hits, total, max_pk, keys = await _search_keys(db, table, pk, hit, params)
+        hits, total, max_pk, keys = await _search_keys(db, table, pk, hit, params, how)
         k = escape_sqlite(pk)
         extra = {"_xxgk_max": max_pk}
         plan = _plan(hits, total, max_pk)
@@ -147,8 +164,8 @@ def filters_from_request(request, database, table, datasette):
             extra["_xxgk_bits"] = _bitmap(max_pk, json.loads(keys), dense=hits * 2 > total)
         elif plan == "most":  # all but these keys
             where = f"+{k} <= :_xxgk_max and +{k} not in (select value from json_each(:_xxgk_keys))"
-        else:
-            where = f"+{k} in (select value from json_each(:_xxgk_keys))"
+        else:  # these keys, looked up (sections: reading every row would read all the text)
+            where = f"{k} in (select value from json_each(:_xxgk_keys))"
         if plan in ("few", "most", "some"):
             extra["_xxgk_keys"] = keys
         return FilterArguments(
