@@ -36,10 +36,10 @@ def prepare_connection(conn):
 
 # ---------------------------------------------------------------- the search box of a table
 # A condition in the page query, the row count and every facet query would look the index
-# up three or more times per page view. Here the matching rows are found once, in one pass
-# over the table, and the page, count and facets are restricted to that exact set of keys
-# (or, when most rows match, to "every row up to the largest key at search time except
-# these"), passed as a JSON parameter. Same rows, one index lookup.
+# up three or more times per page view. Here the matching keys are found once per request
+# (_hit_sql or _lookup_sql), and the page, count and facets are restricted to exactly that
+# set (_plan: every row up to the largest key at search time, the keys looked up, a byte
+# per key, or all but these keys). Same rows, one index lookup.
 _SPARSE = 4  # under 1/4 of the table: look the keys up; else scan and test each row
 
 
@@ -67,6 +67,8 @@ def _bitmap(max_pk: int, keys: list[int], dense: bool) -> bytes:
         if 1 <= key <= max_pk:
             bits[key - 1] = mark
     return bytes(bits)
+
+
 # reports: one pass over the table (its rows are small); sections: the rows are found through
 # the index on version_id (a pass would read every section's text: seconds at 100,000 reports)
 _TARGETS = {"reports": (search.report_hit, "pass"), "sections": (search.section_hit, "lookup")}
