@@ -8,8 +8,8 @@ Synthetic reports are built from the real texts in ../shared (seed, labelled, co
 docs): six sections of corpus paragraphs, varied agencies, years and table numbers.
 Search: 200 queries of 1–6 characters cut from the corpus text, each sent as
 ``/<db>/reports.json?_search=<q>`` to an in-process Datasette (ASGI, no network), once
-against the archive (trigram tables search_text + search_short, db/chinese.py) and once against a trigram FTS5 table
-over the same title + text (queries escaped the way Datasette does by default).
+against the archive (trigram tables search_text + search_short, db/chinese.py) and once
+against a plain trigram FTS5 table over the same title + text (queries escaped the way Datasette does by default).
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from db.schema import APPLICATION_COLS, APPLICATION_ROWS, REVIEW_COLS, REVIEW_ROWS  # noqa: E402
+from db import datasette_plugin  # noqa: E402
 from db.store import Archive  # noqa: E402
 
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -142,8 +143,6 @@ async def measure(ds, db: str, qs: list[str], extra: dict, raw_quote: bool,
                   cold: bool = True) -> tuple[list[float], int]:
     """Latency of ``reports.json?_search=q`` for each query; ``cold``: the plugin's cache of
     recent searches is emptied before each request, so every query is searched from scratch."""
-    from db import datasette_plugin
-
     times, empty = [], 0
     for q in qs:
         if cold:
@@ -235,9 +234,7 @@ def main(argv=None) -> int:
                 ("search only (&_nocount=1&_nofacet=1), from scratch", {"_nocount": "1", "_nofacet": "1"}, True)):
             await measure(ds, "archive", qs[:10], extra, False)  # warm up
             await measure(ds, "trigram", qs[:10], extra, True)
-            from db import datasette_plugin
-
-            datasette_plugin._CACHE.clear()
+            datasette_plugin._CACHE.clear()  # the cached run starts empty too
             ours = await measure(ds, "archive", qs, extra, False, cold=cold)
             tri = await measure(ds, "trigram", qs, extra, True)
             results[label] = (ours, tri)

@@ -37,11 +37,6 @@ TOKENIZER_VERSION = 2
 #: the separator of search_short's text; never part of folded text (control characters are)
 MARK = "\x01"
 
-_CJK = (
-    "\u3005\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-    "\uac00-\ud7af\U00020000-\U0003134f"
-)
-_CJK_RE = re.compile(rf"[{_CJK}]")
 _WS = re.compile(r"\s+")
 
 _FOLD: dict[int, str] | None = None
@@ -194,7 +189,3 @@ def contains(text: str | None, query: str | None) -> bool:
         return False
     t = fold(text).lower()
     return all(any(v in t for v in variants(term)) for term in ts)
-
-
-def has_cjk(text: str) -> bool:
-    return bool(_CJK_RE.search(text or ""))

@@ -231,7 +231,7 @@ def _m005_search_index(db: sqlite_utils.Database) -> None:
 def _m_trigram_search(db: sqlite_utils.Database) -> None:
     """Search by SQLite's trigram tokenizer, one row per version (see "Search index" below),
     instead of the bigram token stream of search_fts (one row per section). The new tables
-    are filled when the archive is opened (the tokenizer version changed: rebuild_fts)."""
+    are filled when the archive is opened (the tokenizer version changed: rebuild_search_index)."""
     for name in ("versions_fts", "sections_fts"):
         db.execute(f"DROP VIEW IF EXISTS {name}")
     db.execute("DROP TABLE IF EXISTS search_fts")
@@ -442,7 +442,7 @@ def index_pending(db: sqlite_utils.Database, version_ids: list[int] | None = Non
     return len(pending)
 
 
-def rebuild_fts(db: sqlite_utils.Database) -> None:
+def rebuild_search_index(db: sqlite_utils.Database) -> None:
     """(Re)build the search index from versions, reports, agencies and sections."""
     conn = db.conn
     for name in ("search_text", "search_short"):
@@ -500,7 +500,7 @@ def migrate(db: sqlite_utils.Database, target: int | None = None) -> list[int]:
         ).fetchone()
         if not row or row[0] != str(chinese.TOKENIZER_VERSION):
             with db.atomic():
-                rebuild_fts(db)
+                rebuild_search_index(db)
     return applied
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from . import chinese
 
 # text of a version not yet indexed: title, agency and sections, one per line, as indexed
+# (db.schema.search_rows and _version_heads compose the same text in Python)
 PENDING_TEXT_SQL = """coalesce(json_extract(v.record, '$.title'), r.title, '') || char(10) ||
   coalesce(json_extract(v.record, '$.agency'), a.name, '') || char(10) ||
   coalesce((select group_concat(coalesce(s.heading, '') || char(10) || coalesce(s.text, ''), char(10))

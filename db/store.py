@@ -49,7 +49,6 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import sqlite_utils
 
@@ -95,14 +94,9 @@ def _flat_rows(rows: dict, prefix: str = ""):
             yield f"{prefix}{key}", cols
 
 
-def iter_cells(record: dict) -> list[tuple]:
-    """(table_name, row_key, col_key, value, raw, derived) for every table cell of a record."""
-    return cell_rows(record)
-
-
-def cell_rows(record: dict, *prefix) -> list[tuple]:
+def iter_cells(record: dict, *prefix) -> list[tuple]:
     """``prefix + (table_name, row_key, col_key, value, raw, derived)`` for every table cell
-    of a record (store() passes report_id, version_id). Booleans and whole floats become
+    of a record (store() passes report_id, version_id as the prefix). Booleans and whole floats become
     integers; values that are dicts or lists are not cells."""
     raw_cells = record.get("raw_cells") or {}
     derived = {tuple(d) for d in (record.get("derived_cells") or [])}
@@ -137,7 +131,7 @@ def cell_rows(record: dict, *prefix) -> list[tuple]:
 def _stored_record(record: dict, agency_name: str | None = None) -> str:
     # section text lives in `sections` and the numbers in `cells`; keep the rest as parsed.
     # An agency name given only in meta is kept too: the version's search row is rebuilt
-    # from this record alone (schema.rebuild_fts).
+    # from this record alone (schema.rebuild_search_index).
     slim = {k: v for k, v in record.items() if k not in TABLE_NAMES and k != "raw_cells"}
     if agency_name and not slim.get("agency"):
         slim["agency"] = agency_name
@@ -399,7 +393,7 @@ class Archive:
         conn.executemany(
             "INSERT INTO cells(report_id, version_id, table_name, row_key, col_key, value, raw, derived) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            cell_rows(record, report_id, version_id),
+            iter_cells(record, report_id, version_id),
         )
         conn.executemany(
             "INSERT INTO checks(report_id, version_id, name, status, detail) VALUES (?, ?, ?, ?, ?)",
@@ -468,10 +462,10 @@ class Archive:
                     self._point_report_at(report_id, vid, record, agency_id, agency_name, {})
             done += 1
         if done:
-            from .schema import rebuild_fts
+            from .schema import rebuild_search_index
 
             with self.db.atomic():
-                rebuild_fts(self.db)
+                rebuild_search_index(self.db)
         return {"reparsed": done, "failed": failed}
 
     def _update_region(self, report_id: int, agency_id: int) -> None:
