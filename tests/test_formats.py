@@ -25,11 +25,10 @@ from pipelines.formats.compare import compare_copies
 from tests.expected import field_diffs
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+SHARED = REPO / "tests" / "fixtures" / "shared"
 LABELLED = SHARED / "corpus" / "labelled"
 FIXTURES = REPO / "tests" / "fixtures" / "attachments"
 
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared (the corpus) is not beside the repo")
 IN_CI = bool(os.environ.get("CI"))
 
 
@@ -82,7 +81,6 @@ def bounded(data: bytes, seconds: float = 30.0, **kw) -> dict:
 
 # --------------------------------------------------------------------------- real PDFs
 
-@needs_shared
 @pytest.mark.parametrize("label", ["001", "002", "003"])
 def test_real_pdfs_reproduce_every_expected_value(label):
     record = parse_document((LABELLED / f"{label}.pdf").read_bytes())
@@ -94,7 +92,6 @@ def test_real_pdfs_reproduce_every_expected_value(label):
     assert record["warnings"] == []
 
 
-@needs_shared
 def test_pdf_tables_cross_page_breaks_and_footers():
     """001: tables 2 and 3 are cut by page breaks with "-4-" footers inside; all rows are read."""
     record = parse_document((LABELLED / "001.pdf").read_bytes())
@@ -103,7 +100,6 @@ def test_pdf_tables_cross_page_breaks_and_footers():
     assert {c["status"] for c in record["checks"]} == {"pass"}
 
 
-@needs_shared
 def test_pdf_text_matches_the_labelled_text():
     """The layout text is as good as the hand-made .txt beside each PDF: the same lines
     with the same characters (pypdf versions differ only in the spaces they put in)."""
@@ -118,7 +114,6 @@ def test_pdf_text_matches_the_labelled_text():
 
 # --------------------------------------------------------------------------- Word
 
-@needs_shared
 @pytest.mark.parametrize("name, label", [("report_001.docx", "001"), ("report_003.docx", "003")])
 def test_docx_with_merged_cells_reproduces_every_value(name, label):
     record = parse_document((FIXTURES / name).read_bytes())
@@ -147,7 +142,6 @@ def test_docx_grid_expands_gridspan_and_vmerge():
     assert partial.cells[0].text == "三、本年度办理结果" and partial.cells[0].origin is False
 
 
-@needs_shared
 def test_doc_via_libreoffice_reproduces_every_value():
     need_tool("soffice")
     record = bounded((FIXTURES / "report_003.doc").read_bytes(), 150)
@@ -187,7 +181,6 @@ def test_damaged_doc_warns():
 
 # --------------------------------------------------------------------------- scans
 
-@needs_shared
 def test_scanned_pdf_is_read_by_ocr():
     need_tool("tesseract", "pdftoppm")
     record = bounded((FIXTURES / "scan_003.pdf").read_bytes(), 240)
@@ -203,7 +196,6 @@ def test_scanned_pdf_is_read_by_ocr():
     assert any("OCR" in w for w in record["warnings"])
 
 
-@needs_shared
 def test_mixed_pdf_ocrs_only_the_scanned_page():
     need_tool("tesseract", "pdftoppm")
     from pypdf import PdfReader, PdfWriter
@@ -253,7 +245,6 @@ def test_image_attachment_is_ocr_or_image_only():
 
 # --------------------------------------------------------------------------- bad input
 
-@needs_shared
 def test_encrypted_pdf_with_a_password_warns():
     from pypdf import PdfReader, PdfWriter
     w = PdfWriter(clone_from=PdfReader(LABELLED / "003.pdf"))
@@ -265,7 +256,6 @@ def test_encrypted_pdf_with_a_password_warns():
     assert any("encrypted" in x and "password" in x for x in record["warnings"])
 
 
-@needs_shared
 def test_encrypted_pdf_with_empty_password_is_read():
     from pypdf import PdfReader, PdfWriter
     w = PdfWriter(clone_from=PdfReader(LABELLED / "003.pdf"))
@@ -285,7 +275,6 @@ def test_corrupt_pdf_warns(data):
     assert record["warnings"]
 
 
-@needs_shared
 @pytest.mark.parametrize("keep", [0.9, 0.5, 0.1])
 def test_truncated_pdf_warns_or_reads_what_is_there(keep):
     data = (LABELLED / "001.pdf").read_bytes()
@@ -335,7 +324,6 @@ def test_truncated_docx_warns():
     assert record["kind"] == "unreadable" and record["warnings"]
 
 
-@needs_shared
 def test_extension_lies_content_decides():
     """A .docx that is really a PDF is read as a PDF; a .pdf that is really HTML as HTML."""
     record = parse_document((LABELLED / "003.pdf").read_bytes(), url="http://example.gov.cn/report.docx")
@@ -383,7 +371,6 @@ def test_compare_copies_pass_fail_and_not_assessable():
     assert compare_copies(_report(reviews_litigation=rl), {"kind": "image_only"})["status"] == "not_assessable"
 
 
-@needs_shared
 def test_compare_copies_of_a_real_report():
     """The PDF and the Word copy of 003 agree; a changed cell is named."""
     pdf = parse_document((LABELLED / "003.pdf").read_bytes())

@@ -1,8 +1,8 @@
 """Real documents reproduce their hand-checked records, field by field.
 
-The seed and ../shared/corpus/labelled are real reports (text of real PDFs);
+The seed and tests/fixtures/shared/corpus/labelled (copies of ../shared) are real reports (text of real PDFs);
 tests/fixtures/reports are report pages built in real portal markup from them;
-../shared/corpus/docs are real portal pages whose metadata manifest.json gives.
+tests/fixtures/shared/corpus/docs are real portal pages whose metadata manifest.json gives.
 """
 from __future__ import annotations
 
@@ -15,22 +15,18 @@ from pipelines import parse_document
 from tests.expected import field_diffs
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+SHARED = REPO / "tests" / "fixtures" / "shared"
 FIXTURES = REPO / "tests" / "fixtures" / "reports"
 
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared (the corpus) is not beside the repo")
 
 
 def _labelled():
-    if not SHARED.is_dir():
-        return []
     pairs = [(SHARED / "seed" / "tuoli-2023-report.txt", SHARED / "seed" / "tuoli-2023-report.expected.json")]
     for exp in sorted((SHARED / "corpus" / "labelled").glob("*.expected.json")):
         pairs.append((exp.with_name(exp.name.replace(".expected.json", ".txt")), exp))
     return pairs
 
 
-@needs_shared
 @pytest.mark.parametrize("source, expected", _labelled(), ids=lambda p: p.name)
 def test_labelled_documents_reproduce_every_value(source, expected):
     record = parse_document(source.read_bytes())
@@ -40,7 +36,6 @@ def test_labelled_documents_reproduce_every_value(source, expected):
     assert record["warnings"] == []
 
 
-@needs_shared
 def test_seed_checks_and_full_table3():
     record = parse_document((SHARED / "seed" / "tuoli-2023-report.txt").read_bytes())
     assert {c["name"]: c["status"] for c in record["checks"]} == {
@@ -53,7 +48,6 @@ def test_seed_checks_and_full_table3():
     assert record["kind"] == "report" and record["balance_ok"] is True
 
 
-@needs_shared
 def test_printed_inconsistency_is_kept_and_flagged():
     """labelled/002 prints table-4 totals of 0 beside non-zero parts: kept as printed, check fails."""
     record = parse_document((SHARED / "corpus" / "labelled" / "002.txt").read_bytes())
@@ -75,13 +69,10 @@ def test_fixture_pages_reproduce_every_value(expected):
 
 
 def _manifest():
-    if not SHARED.is_dir():
-        return []
     return [d for d in json.loads((SHARED / "corpus" / "manifest.json").read_text(encoding="utf-8"))
             if d.get("format") == "html-page" and d.get("title")]
 
 
-@needs_shared
 @pytest.mark.parametrize("doc", _manifest(), ids=lambda d: d["file"])
 def test_real_portal_pages_metadata(doc):
     record = parse_document((SHARED / "corpus" / doc["file"]).read_bytes())
@@ -97,7 +88,6 @@ def test_real_portal_pages_metadata(doc):
     assert len(record["sections"]) >= 3
 
 
-@needs_shared
 @pytest.mark.parametrize("name", ["116.html", "117.html", "118.html", "119.html", "123.html", "124.html"])
 def test_real_list_pages_are_not_reports(name):
     record = parse_document((SHARED / "corpus" / "docs" / name).read_bytes())
