@@ -25,14 +25,25 @@ BLOCK_TAGS = frozenset(
 DROP_TAGS = ("script", "style", "noscript", "template", "select", "option", "button", "textarea",
              "iframe", "object", "embed", "svg", "head", "title", "input")
 
+# CMS fields some platforms print as elements of their own (read like <meta> fields)
+CMS_FIELDS = ("publishtime", "pubtime", "publishdate", "articletitle", "contentsource")
+
 _WS = re.compile(r"\s+")
 _TOKEN = re.compile(r"\S+")
 _CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
-# "-4-", "- 5-", "— 3 —", "第4页 共6页", "3/6" alone on a line; a lone "-2" is a value (本年增/减)
+# Page footers alone on a line: "-4-", "- 5-", "— 3 —", "第4页", "第 4 页 共 6 页", "共6页 第4页",
+# "3/6", "— 3/6 —", "Page 3 of 6"; a lone "-2" is a value (本年增/减), a lone "3" is ambiguous (kept)
 PAGE_FOOTER = re.compile(
-    r"^\s*(?:[-－—–]\s*\d{1,3}\s*[-－—–]|第\s*\d{1,3}\s*页(?:\s*[/，,]?\s*共\s*\d{1,3}\s*页)?"
-    r"|\d{1,3}\s*/\s*\d{1,3})\s*$"
+    r"^\s*(?:[-－—–]+\s*\d{1,3}\s*(?:/\s*\d{1,3}\s*)?[-－—–]+"
+    r"|[-－—–]*\s*第\s*\d{1,3}\s*页(?:\s*[/，,、]?\s*共\s*\d{1,3}\s*页)?\s*[-－—–]*"
+    r"|共\s*\d{1,3}\s*页\s*[/，,、]?\s*第\s*\d{1,3}\s*页"
+    r"|\d{1,3}\s*/\s*\d{1,3}|(?i:page)\s*\d{1,3}(?:\s*(?:of|/)\s*\d{1,3})?)\s*$"
 )
+# a markdown table row ("| a | b |") and its header separator ("|---|:--:|")
+_MD_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+# a cell that is a number or a blank mark, nothing else
+_NUMERIC = re.compile(r"^(?:[-+]?[\d０-９][\d０-９,，.]*%?|[/／—–-]{1,2}|无)$")
 
 
 @dataclass(slots=True)
@@ -73,6 +84,8 @@ class Document:
     page_title: str | None = None       # <title>
     links: list[tuple[str, str]] = field(default_factory=list)  # (href, text) in the body
     blank_cells: bool = False           # whether a NBSP-only line was kept as a blank cell
+    page_titles: list[str] = field(default_factory=list)  # every <title>, the innermost page's first
+    nested: bool = False                # a page saved inside another page (a collector's copy)
 
 
 def squash(text: str) -> str:
@@ -93,9 +106,15 @@ def from_text(text: str) -> Document:
 
     A line holding only non-breaking or ideographic spaces is a blank table cell in
     flattened text (the seed has one); a truly empty line only separates cells.
+    Page footers are dropped; markdown table rows become grid rows (one cell per
+    ``|`` column, separator rows dropped, like an HTML table); labels that a PDF
+    extraction printed apart from their numbers are put back beside them
+    (:func:`reattach_labels`).
     """
     lines: list[Line] = []
     blank_cells = False
+    md_table = None      # index of the markdown table being read
+    n_tables = 0
     for raw in text.splitlines():
         if not raw.strip():
             if raw and ("\xa0" in raw or "\u3000" in raw):
@@ -104,9 +123,72 @@ def from_text(text: str) -> Document:
             continue
         if PAGE_FOOTER.match(raw):
             continue
+        if "|" in raw and _MD_ROW.match(raw):
+            if _MD_RULE.match(raw):
+                continue
+            if md_table is None:
+                md_table, n_tables = n_tables, n_tables + 1
+            cells = [squash(c.replace("\xa0", " ").replace("\u3000", " "))
+                     for c in raw.strip()[1:-1].split("|")]
+            lines.append(Line([Cell(c, i) for i, c in enumerate(cells)], table=md_table))
+            continue
+        md_table = None
         flat = raw.replace("\xa0", " ").replace("\u3000", " ")
         lines.append(Line([Cell(m.group(0), m.start()) for m in _TOKEN.finditer(flat)]))
-    return Document(lines=lines, is_html=False, blank_cells=blank_cells)
+    return Document(lines=reattach_labels(lines), is_html=False, blank_cells=blank_cells)
+
+
+def _is_label_line(line: Line) -> bool:
+    """A short line of words with no number cell: a row label printed on its own."""
+    if line.table is not None or not line.cells:
+        return False
+    text = "".join(c.text for c in line.cells)
+    return len(text) <= 60 and not any(_NUMERIC.match(c.text) for c in line.cells) \
+        and not re.search(r"[。；;]$", text) and re.search(r"[\u4e00-\u9fff]", text) is not None
+
+
+def _is_number_line(line: Line) -> bool:
+    return line.table is None and bool(line.cells) and all(_NUMERIC.match(c.text) for c in line.cells)
+
+
+def reattach_labels(lines: list[Line]) -> list[Line]:
+    """Row labels and their numbers put back on one line, by position.
+
+    PDF extractions of a table often print a column of labels, then the numbers of
+    those rows, one row per line: a run of k label lines directly followed by a run
+    of exactly k number lines (each with the same number of cells) is read as k rows
+    ``label n n …``. Runs whose lengths differ are left as they are — never guessed.
+    """
+    n = len(lines)
+    out: list[Line] = []
+    changed = False
+    i = 0
+    while i < n:
+        if not _is_label_line(lines[i]):
+            out.append(lines[i])
+            i += 1
+            continue
+        j = i
+        while j < n and _is_label_line(lines[j]):
+            j += 1
+        k = j - i
+        m = j
+        while m < n and m - j < k and _is_number_line(lines[m]):
+            m += 1
+        after = m < n and _is_number_line(lines[m])   # more numbers than labels: not ours
+        if k >= 2 and m - j == k and not after and len({len(lines[x].cells) for x in range(j, m)}) == 1:
+            for a, b in zip(lines[i:j], lines[j:m]):
+                label = squash(" ".join(c.text for c in a.cells))
+                base = max(len(label) * 2, a.cells[-1].col + len(a.cells[-1].text)) + 2
+                cells = [Cell(label, a.cells[0].col)]
+                cells += [Cell(c.text, base + 8 * x) for x, c in enumerate(b.cells)]
+                out.append(Line(cells))
+            changed = True
+            i = m
+            continue
+        out.extend(lines[i:j])
+        i = j
+    return out if changed else lines
 
 
 # ---------------------------------------------------------------------------- HTML
@@ -134,19 +216,39 @@ def from_html(text: str) -> Document:
     root = parse_html(text)
     if root is None:
         return Document(lines=[], is_html=True)
-    meta = {}
-    for m in root.iterfind(".//meta"):
-        name = (m.get("name") or m.get("property") or "").strip()
-        if name and m.get("content") is not None:
-            meta.setdefault(name.lower(), m.get("content").strip())
-    title_el = root.find(".//title")
-    page_title = squash(text_of(title_el)) if title_el is not None else None
-    etree.strip_elements(root, *DROP_TAGS, with_tail=False)
     body = root.find("body")
+    # A page saved inside another (a collector's copy: its own header, then the original
+    # page with a second <title> and its own <meta>s, which the parser leaves in <body>):
+    # the innermost page's title and meta fields are the publisher's and come first.
+    titles, metas, fields = [], [], []
+    for el in root.iter("title", "meta", *CMS_FIELDS):
+        (titles if el.tag == "title" else metas if el.tag == "meta" else fields).append(el)
+    nested = body is not None and any(_in_body(el, body) for el in titles + metas)
+    if nested:
+        titles = titles[::-1]
+        metas = [m for m in metas if _in_body(m, body)][::-1] + [m for m in metas if not _in_body(m, body)]
+        fields = fields[::-1]
+    titles = [t for t in (squash(text_of(el)) for el in titles) if t]
+    meta = {}
+    for m in metas:
+        name = (m.get("name") or m.get("property") or "").strip()
+        content = (m.get("content") or "").strip()
+        if name and content:
+            meta.setdefault(name.lower(), content)
+    for el in fields:   # CMS fields printed as elements: <publishtime>2024-01-20</publishtime>
+        value = squash(text_of(el))
+        if value:
+            meta.setdefault(el.tag, value)
+    etree.strip_elements(root, *DROP_TAGS, with_tail=False)
     if body is None:
         body = root
     lines = _walk(body)
-    return Document(lines=lines, is_html=True, root=root, meta=meta, page_title=page_title)
+    return Document(lines=lines, is_html=True, root=root, meta=meta, page_title=titles[0] if titles else None,
+                    page_titles=titles, nested=nested)
+
+
+def _in_body(el, body) -> bool:
+    return any(a is body for a in el.iterancestors())
 
 
 def _is_data_table(table) -> bool:

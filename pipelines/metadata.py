@@ -28,14 +28,31 @@ TITLE_RULES = [
     ("other_report", False, re.compile(r"报表|决算|预算|指南|目录|提案|议案|统计公报")),
 ]
 
-# label -> priority (lower wins) for the publish date
+# label -> priority (lower wins) for the publish date. A date labelled 采集/抓取/生成/更新/收录…
+# 时间 is when someone else copied, built or touched the page: never the publish date.
 _DATE_LABELS = [
     ("发布时间", 0), ("发布日期", 0), ("发文日期", 2), ("发表时间", 1), ("公开日期", 1),
-    ("日期", 3), ("时间", 4), ("更新时间", 5), ("生成日期", 6), ("成文日期", 7), ("印发日期", 8),
+    ("日期", 3), ("时间", 4), ("成文日期", 7), ("印发日期", 8),
 ]
+_DATE_PRIO = dict(_DATE_LABELS)
 _DATE_LABEL_RE = re.compile(
-    r"(?P<label>发布时间|发布日期|发文日期|发表时间|公开日期|更新时间|生成日期|成文日期|印发日期|日期|时间)"
+    r"(?P<label>发布时间|发布日期|发文日期|发表时间|公开日期|成文日期|印发日期|日期|时间)"
     r"\s*[:：]\s*(?:<[^>]*>)?\s*(?P<value>[^\n]{0,40})")
+_NOT_PUBLISH = re.compile(r"(?:采集|抓取|爬取|生成|更新|修改|收录|入库|访问|打印|当前|编辑|下载|保存|归档|存档|"
+                          r"截图|快照|统计|办理|申请|复议|会议|培训|登记|有效|实施|失效|废止)\s*$")
+# CMS fields (meta tags or elements) that carry the publish date, in order; a page's build
+# time (Maketime, createdate) only when nothing else dates it
+CMS_DATE_FIELDS = ("publishtime", "pubdate", "publishdate", "pubtime", "firstpublishedtime",
+                   "article:published_time", "dcterms.issued", "dc.date")
+LATE_DATE_FIELDS = ("maketime", "createdate")
+# the labels of a platform's header table (xxgk 索引号 / 发布机构 / 公开日期 … grid)
+HEADER_LABELS = ("索引号", "信息索引号", "发布机构", "发文机关", "发布单位", "公开主体", "信息来源", "来源",
+                 "公开日期", "发布日期", "发布时间", "成文日期", "生成日期", "印发日期", "文号", "发文字号",
+                 "主题分类", "信息分类", "名称", "标题", "文件名称", "公开方式", "公开范围", "公开时限",
+                 "有效性", "所属机构", "关键词", "主题词", "体裁分类", "组配分类", "服务对象")
+_HEADER_LABEL_SET = frozenset(HEADER_LABELS)
+_HEADER_INLINE = re.compile(r"^(?P<label>" + "|".join(sorted(HEADER_LABELS, key=len, reverse=True))
+                            + r")\s*[:：]\s*(?P<value>.+)$")
 _DATE_RE = re.compile(
     r"(?P<y>" + _YEAR + r")\s*(?:[-/.年])\s*(?P<m>\d{1,2})\s*(?:[-/.月])\s*(?P<d>\d{1,2})\s*日?"
     r"(?:\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?)?")
@@ -52,10 +69,30 @@ _CLICKS_RE = re.compile(
     r"\s*[:：]?\s*(?P<n>\d{1,3}(?:[,，]\d{3})+|\d+)\s*(?:次|人次)?")
 
 
+_TITLE_LABEL = re.compile(r"^\s*(?:文章标题|信息标题|文件标题|文件名称|标题|题目|名称)\s*[:：]\s*")
+_TITLE_TAIL = re.compile(r"\s*(?:--|——|[-—_|｜–])\s*(?P<tail>[^-—_|｜–]{1,30})$")
+
+
 def clean_title(text: str) -> str:
-    """Whitespace collapsed (as printed otherwise), furniture punctuation stripped."""
+    """Whitespace collapsed (as printed otherwise), furniture punctuation stripped, a
+    leading ``标题：`` label and a trailing ``-站点名`` / ``_机关简称`` dropped."""
     text = re.sub(r"\s+", " ", text.replace("\u3000", " ").replace("\xa0", " "))
-    return text.strip(" -—_|·:：")
+    text = _TITLE_LABEL.sub("", text)
+    return strip_site_suffix(text.strip(" -—_|·:：")).strip(" -—_|·:：")
+
+
+def strip_site_suffix(title: str) -> str:
+    """'XX年度报告-某县政府' -> 'XX年度报告': a short tail after a separator that names a site
+    or an agency (no year, no report words, no 解读/图解 tag) is not part of the title."""
+    for _ in range(3):
+        m = _TITLE_TAIL.search(title)
+        if not m:
+            return title
+        head, tail = title[:m.start()], m.group("tail")
+        if not is_report_title(head) or re.search(r"\d|报告|年报", tail) or title_rule(tail) is not None:
+            return title
+        title = head
+    return title
 
 
 def is_report_title(title: str) -> bool:
@@ -209,24 +246,42 @@ def _dateparser(value: str):
     return parsed.date(), (parsed.replace(microsecond=0) if has_time else None)
 
 
-def find_publish_date(furniture: str, meta: dict[str, str]):
-    """(date, datetime|None, how) from labelled metadata, meta tags, or a bracketed date."""
+def _not_publish_label(text: str, start: int) -> bool:
+    """The words before a date label make it another date (采集时间, 更新日期, 生成时间 …)."""
+    return bool(_NOT_PUBLISH.search(text[max(0, start - 6):start]))
+
+
+def labelled_date(furniture: str):
+    """(date, datetime|None, label) of the best-labelled date in the text, or None."""
     best = None
     for m in _DATE_LABEL_RE.finditer(furniture):
         label = m.group("label")
-        prio = dict(_DATE_LABELS).get(label, 9)
+        if _not_publish_label(furniture, m.start()):
+            continue
+        prio = _DATE_PRIO.get(label, 9)
         got = _parse_date(m.group("value"))
         if got and (best is None or prio < best[0]):
             best = (prio, got, label)
             if prio == 0:
                 break
-    if best:
-        return best[1][0], best[1][1], best[2]
-    for name in ("pubdate", "publishdate", "maketime", "firstpublishedtime", "createdate", "article:published_time"):
+    return (best[1][0], best[1][1], best[2]) if best else None
+
+
+def cms_date(meta: dict[str, str], fields=CMS_DATE_FIELDS):
+    """(date, datetime|None, how) from the page's CMS fields (meta tags, <publishtime>…)."""
+    for name in fields:
         if meta.get(name):
             got = _parse_date(meta[name])
             if got:
                 return got[0], got[1], f"meta {name}"
+    return None
+
+
+def find_publish_date(furniture: str, meta: dict[str, str]):
+    """(date, datetime|None, how) from labelled metadata, meta tags, or a bracketed date."""
+    got = labelled_date(furniture) or cms_date(meta) or cms_date(meta, LATE_DATE_FIELDS)
+    if got:
+        return got
     m = _BRACKET_DATE.search(furniture)
     if m:
         got = _parse_date(m.group(1))
@@ -234,20 +289,67 @@ def find_publish_date(furniture: str, meta: dict[str, str]):
             return got[0], got[1], "bracketed date"
     # an unlabelled date on the metadata line itself (beside 来源, 浏览次数…)
     for line in furniture.splitlines():
-        if _META_WORDS.search(line) and _DATE_RE.search(fold(line)):
+        if _META_WORDS.search(line) and not re.search(r"采集|抓取|收录|更新|生成", line) and _DATE_RE.search(fold(line)):
             got = _parse_date(line)
             if got:
                 return got[0], got[1], "date on the metadata line"
     return None, None, None
 
 
+def header_fields(rows: list[list[str]]) -> dict[str, str]:
+    """label -> value of a platform's header table (索引号 / 发布机构 / 公开日期 …).
+
+    ``rows`` are the cell texts of table rows above the report; a label is a cell
+    holding one of :data:`HEADER_LABELS` (with or without a colon) and its value the
+    next cell that is not a label, or the text after the colon in the same cell.
+    """
+    out: dict[str, str] = {}
+    for cells in rows:
+        i = 0
+        while i < len(cells):
+            key = tight(cells[i]).rstrip(":：")
+            if key in _HEADER_LABEL_SET:
+                nxt = cells[i + 1].strip() if i + 1 < len(cells) else ""
+                if nxt and tight(nxt).rstrip(":：") not in _HEADER_LABEL_SET:
+                    out.setdefault(key, nxt)
+                    i += 2
+                    continue
+            else:
+                m = _HEADER_INLINE.match(cells[i].strip())
+                if m and m.group("value").strip():
+                    out.setdefault(m.group("label"), m.group("value").strip())
+            i += 1
+    return out
+
+
+def header_date(fields: dict[str, str], labels=("公开日期", "发布日期", "发布时间")):
+    for label in labels:
+        if fields.get(label):
+            got = _parse_date(fields[label])
+            if got:
+                return got[0], got[1], f"header {label}"
+    return None
+
+
+def is_source_name(value: str | None) -> bool:
+    """A publisher's name, not a URL, a date or a number."""
+    if not value:
+        return False
+    v = value.strip()
+    return bool(v) and not re.search(r"://|^www\.|\.(?:cn|com|net|org)\b|^\d", v, re.I) \
+        and bool(re.search(r"[\u4e00-\u9fffA-Za-z]", v))
+
+
 def find_source(furniture: str, meta: dict[str, str]) -> str | None:
+    """The publisher: the CMS field (ContentSource) first, then the metadata line's 来源."""
+    value = meta.get("contentsource")
+    if is_source_name(value):
+        return value.strip()
     for m in _SOURCE_RE.finditer(furniture):
         value = m.group("value").strip(" ：:")
-        if value:
+        if is_source_name(value):
             return value
-    value = meta.get("contentsource")
-    return value.strip() if value else None
+    return None
 
 
 def find_clicks(furniture: str) -> int | None:

@@ -47,19 +47,31 @@ def empty_record(url: str | None) -> dict:
         "active_disclosure": None, "applications": None, "reviews_litigation": None,
         "checks": [], "balance_ok": None, "warnings": [], "raw_cells": {}, "derived_cells": [],
         "attachments": [], "format": None, "encoding": None, "parser_version": PARSER_VERSION,
+        "list_title": None, "list_date": None,
     }
 
 
 def parse_document(data: bytes | str, url: str | None = None, encoding: str | None = None,
-                   content_type: str | None = None) -> dict:
-    """Parse a report page (HTML bytes/str) or its text into a record."""
+                   content_type: str | None = None, list_title: str | None = None,
+                   list_date: str | None = None) -> dict:
+    """Parse a report page (HTML bytes/str) or its text into a record.
+
+    ``list_title`` / ``list_date``: the entry of the list page that linked the
+    document, when the crawler knows it. Both are kept in the record; the page's
+    own metadata wins, and a disagreement is a warning (a missing title or date is
+    taken from the list entry, with a warning too).
+    """
     record = empty_record(url)
+    record["list_title"] = md.clean_title(list_title) if list_title and list_title.strip() else None
+    record["list_date"] = _iso(list_date)
     warnings: list[str] = record["warnings"]
     if isinstance(data, (bytes, bytearray, memoryview)):
         data = bytes(data)
         kind = sniff(data)
         if kind != "text":
-            return _parse_binary(record, data, kind, url)
+            _parse_binary(record, data, kind, url)
+            _list_evidence(record)
+            return record
         text, record["encoding"], enc_warnings = decode_bytes(data, encoding, content_type)
         warnings.extend(enc_warnings)
     else:
@@ -71,7 +83,46 @@ def parse_document(data: bytes | str, url: str | None = None, encoding: str | No
     record["format"] = "html" if is_html else "text"
     doc = from_html(text) if is_html else from_text(text)
     _fill(record, doc, url)
+    _list_evidence(record)
     return record
+
+
+def _iso(value: str | None) -> str | None:
+    """A list entry's date as ISO (2024-01-20), or as given when it is no date."""
+    if not value or not str(value).strip():
+        return None
+    got = md._parse_date(str(value))
+    return got[0].isoformat() if got else str(value).strip()
+
+
+def _same_title(a: str, b: str) -> bool:
+    """Two spellings of one title: equal once spaces and punctuation go, or one the
+    other's start (list pages cut long titles with …)."""
+    def key(t):
+        return re.sub(r"[\s\W_]+", "", md.arabic_years(md.fold(t)))
+    x, y = key(a), key(b.rstrip(".…。 ")) if b else ""
+    if not x or not y:
+        return x == y
+    cut = b.rstrip().endswith(("…", "...", ".."))
+    return x == y or (cut and x.startswith(y)) or (cut and y.startswith(x))
+
+
+def _list_evidence(record: dict) -> None:
+    """The list entry's title and date against the document's own (the document wins)."""
+    warnings = record["warnings"]
+    lt, ld = record.get("list_title"), record.get("list_date")
+    if lt:
+        if not record.get("title"):
+            record["title"] = lt
+            warnings.append(f"title taken from the list entry: {lt}")
+        elif not _same_title(record["title"], lt):
+            warnings.append(f"list entry's title differs from the document's: {lt!r} vs {record['title']!r}")
+    if ld and re.fullmatch(r"\d{4}-\d{2}-\d{2}", ld):
+        if not record.get("publish_date"):
+            record["publish_date"] = ld
+            warnings.append(f"publish_date taken from the list entry: {ld}")
+        elif record["publish_date"] != ld:
+            warnings.append(f"list entry's date differs from the document's: {ld} vs {record['publish_date']}")
 
 
 def _parse_binary(record: dict, data: bytes, kind: str, url: str | None) -> dict:
@@ -110,22 +161,31 @@ def _fill(record: dict, doc: Document, url: str | None) -> None:
     pre = "\n".join(line.text for line in lines[:head_end])
     post = "\n".join(line.text for line in lines[end:])
 
-    # --- title, agency, year
+    # --- title, agency, year: the publisher's CMS field, then the title as printed in the
+    # body, then the page's <title>s (a collector's copy: the original page's first)
+    head_rows = [[c.text for c in line.cells if c.origin] for line in lines[:head_end] if line.table is not None]
+    header = md.header_fields(head_rows) if head_rows else {}
     candidates = []
     if doc.meta.get("articletitle"):
         candidates.append(doc.meta["articletitle"])
     candidates.extend(_title_lines(lines[:head_end]))
-    if doc.page_title:
-        candidates.extend(md.split_page_title(doc.page_title))
+    for t in doc.page_titles or ([doc.page_title] if doc.page_title else []):
+        candidates.extend(md.split_page_title(md.clean_title(t)))
+    for label in ("标题", "名称", "文件名称"):
+        if header.get(label):
+            candidates.append(header[label])
     title = md.pick_title(candidates)
     if title and not doc.is_html:
         title = tight(title)
+    if not title and record.get("list_title"):
+        title = record["list_title"]
+        warnings.append(f"title taken from the list entry: {title}")
     record["title"] = title
-    _furniture(record, doc, lines[:head_end], title, pre, post)
+    _furniture(record, doc, lines[:head_end], title, pre, post, header)
 
     agency = md.agency_from_title(title) if title else None
     if not agency:
-        agency = _publisher(pre, doc.meta) or record["source"]
+        agency = _publisher(pre, header) or record["source"]
         if agency:
             warnings.append(f"agency not in the title; taken from the page's publisher/source: {agency}")
     record["agency"] = agency
@@ -224,11 +284,17 @@ def _tables(record: dict, lines: list[Line], sections: list[Section], start: int
         record["template"] = template
 
 
-def _furniture(record: dict, doc: Document, head: list[Line], title: str | None, pre: str, post: str) -> None:
+def _furniture(record: dict, doc: Document, head: list[Line], title: str | None, pre: str, post: str,
+               header: dict[str, str]) -> None:
     """Publish date, source and clicks from the page furniture, never the body.
 
-    The metadata block right under the visible title wins: on a page wrapped by
-    a third-party site, the wrapper's own date, source and view count sit higher up.
+    The publisher's own fields win, in order: the CMS fields (``<publishtime>``,
+    ``<meta name="PubDate">``, ``ContentSource``), the header table (发布机构 /
+    公开日期 / 成文日期), the metadata line right under the visible title (on a page
+    wrapped by a third-party site, the wrapper's own date, source and view count sit
+    higher up), the rest of the furniture. Dates labelled 采集/抓取/生成/更新时间 and
+    the render date are never taken. A finer time of the same moment from a later
+    source is kept (PubDate gives minutes, the metadata line seconds).
     """
     window = None
     if title:
@@ -236,19 +302,38 @@ def _furniture(record: dict, doc: Document, head: list[Line], title: str | None,
         idx = [i for i, line in enumerate(head) if key and key in tight(line.text)]
         if idx:
             window = "\n".join(line.text for line in head[idx[-1] + 1:])
-    d = dt = None
-    if window:
-        d, dt, _ = md.find_publish_date(window, {})
-    if d is not None:
-        scope = window
-    else:
-        scope = pre
-        d, dt, _ = md.find_publish_date(pre, doc.meta)
+    line_date = md.labelled_date(window) if window else None
+    scope = window if line_date else pre
+    if line_date is None:
+        line_date = md.labelled_date(pre)
+    ordered = [md.cms_date(doc.meta), md.header_date(header), line_date,
+               md.header_date(header, ("成文日期",)), md.cms_date(doc.meta, md.LATE_DATE_FIELDS)]
+    found = [g for g in ordered if g]
+    if not found:
+        d, dt, _ = md.find_publish_date(pre, {})
         if d is None and post:
             d, dt, _ = md.find_publish_date(post, {})
+        found = [(d, dt, None)] if d else []
+    d = dt = None
+    if found:
+        d, dt, how = found[0]
+        for other in found[1:]:
+            od, odt, ohow = other
+            if od != d:
+                if how and ohow and how.startswith("meta") and ohow in ("发布时间", "发布日期", "公开日期", "header 发布日期",
+                                                                        "header 公开日期", "header 发布时间"):
+                    record["warnings"].append(f"publish date: {how} says {d}, {ohow} {od}; {how} kept")
+                continue
+            if odt is not None and (dt is None or (odt.replace(second=0) == dt.replace(second=0) and dt.second == 0)):
+                dt = odt
     record["publish_date"] = d.isoformat() if d else None
     record["publish_datetime"] = md.iso_datetime(dt)
-    record["source"] = md.find_source(scope, doc.meta) or (md.find_source(post, {}) if post else None)
+    source = doc.meta.get("contentsource")
+    if not md.is_source_name(source):
+        source = next((header[k] for k in ("发布机构", "发文机关", "发布单位", "信息来源", "来源")
+                       if md.is_source_name(header.get(k))), None)
+    record["source"] = (source.strip() if source else None) or md.find_source(scope, {}) \
+        or (md.find_source(post, {}) if post else None)
     record["clicks"] = md.find_clicks(scope)
     if record["clicks"] is None and post:
         record["clicks"] = md.find_clicks(post)
@@ -282,7 +367,10 @@ def _is_list_page(doc: Document) -> bool:
     return False
 
 
-def _publisher(furniture: str, meta: dict) -> str | None:
+def _publisher(furniture: str, header: dict) -> str | None:
+    for k in ("发布机构", "发文机关", "发布单位", "公开主体"):
+        if md.is_source_name(header.get(k)):
+            return header[k].strip()
     m = re.search(r"(?:发布机构|发文机关|发布单位|公开主体)\s*[:：]\s*([^\s|｜]{2,40})", furniture)
     if m:
         return m.group(1)
