@@ -23,10 +23,13 @@ from crawler.items import BlockedPage, ReportPage, SkippedLink
 logger = logging.getLogger(__name__)
 
 
-def parse(body: bytes, url: str, encoding: str | None) -> dict:
-    """The one call into the parser (lead's ``pipelines`` package)."""
+def parse(body: bytes, url: str, encoding: str | None, list_title: str | None = None,
+          list_date: str | None = None) -> dict:
+    """The one call into the parser (lead's ``pipelines`` package). The list entry's title
+    and date are evidence the parser keeps (``list_title`` / ``list_date`` in the record)
+    and checks the page's own against."""
     from pipelines import parse_document
-    return parse_document(body, url=url, encoding=encoding)
+    return parse_document(body, url=url, encoding=encoding, list_title=list_title, list_date=list_date)
 
 
 def failed_checks(record: dict) -> int:
@@ -62,7 +65,7 @@ class ParsePipeline(_Base):
         if not isinstance(item, ReportPage):
             return item
         try:
-            record = parse(item.body, item.final_url or item.url, item.encoding)
+            record = parse(item.body, item.final_url or item.url, item.encoding, item.list_title, item.list_date)
         except Exception as exc:  # a page the parser cannot read is still archived raw
             logger.exception("parse failed for %s", item.url)
             self.stats.inc_value("xxgk/parse_errors")

@@ -43,6 +43,10 @@ PAGE_FOOTER = re.compile(
 _MD_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # a cell that is a number or a blank mark, nothing else
+# a header row a PDF-to-markdown tool invented ("| Column1 | Column2 |", "| 1 | 2 | 3 |")
+_MD_FAKE_HEADER = re.compile(r"^(?:(?:col(?:umn)?|列|unnamed:?)\s*_?\d{1,2})?$", re.I)
+# markdown furniture around text: "## 一、总体情况", "**（一）…**", "> "
+_MD_HEADING = re.compile(r"^\s*(?:#{1,6}\s+|>\s+)")
 _NUMERIC = re.compile(r"^(?:[-+]?[\d０-９][\d０-９,，.]*%?|[/／—–-]{1,2}|无)$")
 
 
@@ -128,14 +132,28 @@ def from_text(text: str) -> Document:
                 continue
             if md_table is None:
                 md_table, n_tables = n_tables, n_tables + 1
-            cells = [squash(c.replace("\xa0", " ").replace("\u3000", " "))
+            cells = [squash(c.replace("\xa0", " ").replace("\u3000", " ").replace("**", ""))
                      for c in raw.strip()[1:-1].split("|")]
+            if all(_MD_FAKE_HEADER.match(c) for c in cells) or _counting(cells):
+                continue
             lines.append(Line([Cell(c, i) for i, c in enumerate(cells)], table=md_table))
             continue
         md_table = None
+        if raw.lstrip()[:1] in ("#", ">") and _MD_HEADING.match(raw):
+            raw = _MD_HEADING.sub("", raw)
+        if "**" in raw:
+            raw = raw.replace("**", "")
         flat = raw.replace("\xa0", " ").replace("\u3000", " ")
         lines.append(Line([Cell(m.group(0), m.start()) for m in _TOKEN.finditer(flat)]))
     return Document(lines=reattach_labels(lines), is_html=False, blank_cells=blank_cells)
+
+
+def _counting(cells: list[str]) -> bool:
+    """A header row that only numbers the columns: | 0 | 1 | 2 | … or | 1 | 2 | 3 | …"""
+    if len(cells) < 3 or not all(c.isdigit() for c in cells):
+        return False
+    first = int(cells[0])
+    return first in (0, 1) and [int(c) for c in cells] == list(range(first, first + len(cells)))
 
 
 def _is_label_line(line: Line) -> bool:
@@ -219,14 +237,15 @@ def from_html(text: str) -> Document:
     body = root.find("body")
     # A page saved inside another (a collector's copy: its own header, then the original
     # page with a second <title> and its own <meta>s, which the parser leaves in <body>):
-    # the innermost page's title and meta fields are the publisher's and come first.
+    # the innermost page's title comes first and only its meta fields count.
     titles, metas, fields = [], [], []
     for el in root.iter("title", "meta", *CMS_FIELDS):
         (titles if el.tag == "title" else metas if el.tag == "meta" else fields).append(el)
     nested = body is not None and any(_in_body(el, body) for el in titles + metas)
     if nested:
         titles = titles[::-1]
-        metas = [m for m in metas if _in_body(m, body)][::-1] + [m for m in metas if not _in_body(m, body)]
+        # the wrapper's own <meta>s (its PubDate is when it collected the page) are not evidence
+        metas = [m for m in metas if _in_body(m, body)][::-1]
         fields = fields[::-1]
     titles = [t for t in (squash(text_of(el)) for el in titles) if t]
     meta = {}

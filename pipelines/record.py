@@ -169,11 +169,11 @@ def _fill(record: dict, doc: Document, url: str | None) -> None:
     if doc.meta.get("articletitle"):
         candidates.append(doc.meta["articletitle"])
     candidates.extend(_title_lines(lines[:head_end]))
-    for t in doc.page_titles or ([doc.page_title] if doc.page_title else []):
-        candidates.extend(md.split_page_title(md.clean_title(t)))
     for label in ("标题", "名称", "文件名称"):
         if header.get(label):
             candidates.append(header[label])
+    for t in doc.page_titles or ([doc.page_title] if doc.page_title else []):
+        candidates.extend(md.split_page_title(md.clean_title(t)))
     title = md.pick_title(candidates)
     if title and not doc.is_html:
         title = tight(title)
@@ -307,7 +307,7 @@ def _furniture(record: dict, doc: Document, head: list[Line], title: str | None,
     if line_date is None:
         line_date = md.labelled_date(pre)
     ordered = [md.cms_date(doc.meta), md.header_date(header), line_date,
-               md.header_date(header, ("成文日期",)), md.cms_date(doc.meta, md.LATE_DATE_FIELDS)]
+               md.header_date(header, ("成文日期", "生成日期")), md.cms_date(doc.meta, md.LATE_DATE_FIELDS)]
     found = [g for g in ordered if g]
     if not found:
         d, dt, _ = md.find_publish_date(pre, {})
@@ -339,18 +339,40 @@ def _furniture(record: dict, doc: Document, head: list[Line], title: str | None,
         record["clicks"] = md.find_clicks(post)
 
 
+_TITLE_END = re.compile(r"(?:报告|年报)[)）]?$")
+_NOT_TITLE_PIECE = re.compile(r"[，。：:；;|｜>›»!！?？]|首页|当前位置|您的位置|来源|发布|日期|时间|浏览|点击|字号|打印|关闭")
+
+
+def _title_piece(t: str) -> bool:
+    """A line that can be the start or middle of a title printed over several lines."""
+    if not t or len(t) > 30 or _NOT_TITLE_PIECE.search(t) or _TITLE_END.search(tight(t)):
+        return False
+    return not re.search(r"\d", re.sub(r"(?:19|20)\d\d\s*年度?", "", t))
+
+
 def _title_lines(lines: list[Line]) -> list[str]:
-    """Lines that read like a report title; a title split over two lines is joined."""
+    """Lines that read like a report title; a title printed over two or three lines
+    (a PDF's centred title, a heading broken by <br>) is joined, the longest join first."""
     out = []
-    prev = ""
+    texts: list[str] = []
     for line in lines[:40]:
-        t = md.clean_title(line.printed or line.text)
-        if md.is_report_title(t) and len(t) <= 80:
-            if re.match(r"^[(（]?\s*(?:19|20)\d\d\s*年", t) and prev and len(prev) <= 30 \
-                    and not re.search(r"[，。：:；|\d]", prev):
-                out.append(prev + t)
-            out.append(t)
-        prev = t
+        if line.table is not None and len({c.text for c in line.cells if c.text}) > 1:
+            texts.append("")
+            continue   # a row of a header table (索引号 … 年报): its 标题/名称 cell is read as a field
+        texts.append(md.clean_title(line.printed or line.text))
+    for i, t in enumerate(texts):
+        if not (md.is_report_title(t) and len(t) <= 80):
+            continue
+        if _TITLE_END.search(tight(t)):
+            k = i
+            while k > 0 and i - k < 2 and _title_piece(texts[k - 1]):
+                k -= 1
+            for start in range(k, i):
+                joined = "".join(texts[start:i + 1]) if not any(
+                    re.search(r"[A-Za-z0-9]$", x) for x in texts[start:i]) else " ".join(texts[start:i + 1])
+                if len(joined) <= 80:
+                    out.append(joined)
+        out.append(t)
     return out
 
 
