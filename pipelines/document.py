@@ -173,9 +173,11 @@ def reattach_labels(lines: list[Line]) -> list[Line]:
     """Row labels and their numbers put back on one line, by position.
 
     PDF extractions of a table often print a column of labels, then the numbers of
-    those rows, one row per line: a run of k label lines directly followed by a run
-    of exactly k number lines (each with the same number of cells) is read as k rows
-    ``label n n …``. Runs whose lengths differ are left as they are — never guessed.
+    those rows, one row per line: a run of n ≥ 2 number lines (each with the same
+    number of cells) directly after a run of at least n label lines is read as n rows
+    ``label n n …``, the last n labels with the n number lines in order (the lines
+    above them are the table's headings). More number lines than labels are left as
+    they are — never guessed. A number keeps its column when it has one.
     """
     n = len(lines)
     out: list[Line] = []
@@ -194,12 +196,18 @@ def reattach_labels(lines: list[Line]) -> list[Line]:
         while m < n and m - j < k and _is_number_line(lines[m]):
             m += 1
         after = m < n and _is_number_line(lines[m])   # more numbers than labels: not ours
-        if k >= 2 and m - j == k and not after and len({len(lines[x].cells) for x in range(j, m)}) == 1:
-            for a, b in zip(lines[i:j], lines[j:m]):
+        rows = m - j
+        # laid out: the numbers stand to the right of where the labels start (in flattened
+        # text, one cell a line, everything starts at column 0 and nothing is re-attached)
+        laid_out = rows >= 2 and min(lines[x].cells[0].col for x in range(j, m)) \
+            > max(lines[x].cells[0].col for x in range(j - rows, j)) + 2
+        if laid_out and not after and len({len(lines[x].cells) for x in range(j, m)}) == 1:
+            out.extend(lines[i:j - rows])   # headings above the labelled rows stay as they are
+            for a, b in zip(lines[j - rows:j], lines[j:m]):
                 label = squash(" ".join(c.text for c in a.cells))
                 base = max(len(label) * 2, a.cells[-1].col + len(a.cells[-1].text)) + 2
                 cells = [Cell(label, a.cells[0].col)]
-                cells += [Cell(c.text, base + 8 * x) for x, c in enumerate(b.cells)]
+                cells += [Cell(c.text, max(c.col, base + 8 * x)) for x, c in enumerate(b.cells)]
                 out.append(Line(cells))
             changed = True
             i = m

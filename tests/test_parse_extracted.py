@@ -1,0 +1,110 @@
+"""Text other tools extracted from real reports (issue 12, item 4).
+
+tests/fixtures/shapes/extract_* are the real PDF reports of corpus/labelled (their layout
+text) in the shapes other extractions give: page footers in every common form, a title
+broken over three lines, row labels printed apart from their numbers, markdown with one
+table per row and invented header rows (make_shapes.py builds them, sources.json cites
+them). Each must reproduce the hand-checked record of its PDF field for field.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines import parse_document
+from pipelines.document import PAGE_FOOTER, from_text, reattach_labels
+from tests.expected import field_diffs
+
+FIX = Path(__file__).parent / "fixtures"
+SHAPES = FIX / "shapes"
+SOURCES = json.loads((SHAPES / "sources.json").read_text("utf-8"))
+EXTRACTS = sorted(name for name in SOURCES if name.startswith("extract_"))
+
+
+def test_every_extract_is_cited():
+    on_disk = sorted(p.name for p in SHAPES.iterdir() if p.name.startswith("extract_"))
+    assert on_disk == EXTRACTS
+    for name in EXTRACTS:
+        assert SOURCES[name]["from"].startswith("tests/fixtures/shared/corpus/labelled/")
+
+
+@pytest.mark.parametrize("name", EXTRACTS)
+def test_extract_reproduces_the_hand_checked_record(name):
+    expected = json.loads((FIX / "shared" / "corpus" / SOURCES[name]["expected"]).read_text("utf-8"))
+    record = parse_document((SHAPES / name).read_bytes())
+    n, diffs = field_diffs(record, expected)
+    assert diffs == []
+    assert n > 60
+    assert record["kind"] == "report"
+    assert record["format"] == "text"
+    assert record["warnings"] == []
+
+
+@pytest.mark.parametrize("footer", [
+    "-3-", " - 3 - ", "— 3 —", "–3–", "－3－", "——3——", "第3页", "第 3 页", "第 3 页 共 12 页", "第3页/共12页",
+    "第3页，共12页", "共12页 第3页", "3/12", " 3 / 12 ", "— 3/12 —", "Page 3", "page 3 of 12", "- 第3页 -",
+])
+def test_page_footers(footer):
+    assert PAGE_FOOTER.match(footer)
+    doc = from_text(f"行政许可  5\n{footer}\n行政处罚  7\n")
+    assert [line.text for line in doc.lines] == ["行政许可 5", "行政处罚 7"]
+
+
+@pytest.mark.parametrize("value", ["-2", "3", "12", "2023", "-", "3.5", "第三页的说明", "共3项", "1/2/3"])
+def test_values_are_not_footers(value):
+    assert not PAGE_FOOTER.match(value)
+
+
+def test_title_over_three_lines_is_joined():
+    name = "extract_hongze_2023_title_split.txt"
+    text = (SHAPES / name).read_text("utf-8")
+    assert "    2023 年政府信息公开\n        工作年度报告\n" in text       # the fixture is split
+    assert parse_document(text)["title"] == "洪泽区人民政府2023年政府信息公开工作年度报告"
+
+
+@pytest.mark.parametrize("head, title", [
+    ("某县人民政府\n2023年政府信息公开工作年度报告", "某县人民政府2023年政府信息公开工作年度报告"),
+    ("某县人民政府2023年政府信息\n公开工作年度报告", "某县人民政府2023年政府信息公开工作年度报告"),
+    ("某县交通运输局2023年度\n政府信息公开\n工作年度报告", "某县交通运输局2023年度政府信息公开工作年度报告"),
+    # a date line above is not part of the title
+    ("发布日期：2024-01-05\n某县人民政府2023年政府信息公开工作年度报告", "某县人民政府2023年政府信息公开工作年度报告"),
+])
+def test_title_joins(head, title):
+    body = "\n一、总体情况\n本年度工作情况。\n二、主动公开政府信息情况\n三、收到和处理政府信息公开申请情况\n"
+    assert parse_document(head + body)["title"] == title
+
+
+def test_detached_labels_are_put_back_by_position():
+    text = ("信息内容   本年制发件数  本年废止件数  现行有效件数\n规章\n行政规范性文件\n"
+            "                 0       0       2\n                 3       1       8\n")
+    lines = from_text(text).lines
+    assert [line.text for line in lines] == ["信息内容 本年制发件数 本年废止件数 现行有效件数",
+                                             "规章 0 0 2", "行政规范性文件 3 1 8"]
+    cols = [c.col for c in lines[2].cells]
+    assert cols == sorted(cols)
+
+
+def test_detached_labels_more_numbers_than_labels_are_left_alone():
+    text = "规章\n行政规范性文件\n        0  0  2\n        3  1  8\n        4  4  4\n"
+    assert [line.text for line in from_text(text).lines] == ["规章", "行政规范性文件", "0 0 2", "3 1 8", "4 4 4"]
+
+
+def test_flattened_text_is_not_reattached():
+    """One cell a line (the seed's shape): labels and numbers all start at column 0."""
+    lines = from_text("信息内容\n处理决定数量\n行政许可\n23\n16,508\n").lines
+    assert reattach_labels(lines) is lines
+    assert [line.text for line in lines] == ["信息内容", "处理决定数量", "行政许可", "23", "16,508"]
+
+
+def test_markdown_rows_are_grid_rows():
+    text = ("## 三、收到和处理政府信息公开申请情况\n\n"
+            "| Column1 | Column2 | Column3 |\n|---|:---:|---|\n| 一、本年新收政府信息公开申请数量 | 3 | **4** |\n\n"
+            "| 0 | 1 | 2 |\n| --- | --- | --- |\n| 二、上年结转政府信息公开申请数量 | 0 |  |\n")
+    lines = from_text(text).lines
+    assert [line.text for line in lines] == ["三、收到和处理政府信息公开申请情况",
+                                             "一、本年新收政府信息公开申请数量 3 4", "二、上年结转政府信息公开申请数量 0"]
+    assert lines[1].table == lines[2].table == 0
+    assert [c.text for c in lines[2].cells] == ["二、上年结转政府信息公开申请数量", "0", ""]   # the blank cell kept
+    assert [c.col for c in lines[2].cells] == [0, 1, 2]
