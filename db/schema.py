@@ -37,7 +37,8 @@ ACTIVE_CELLS = list(dict.fromkeys(
     [(r, c) for r, cols in ACTIVE_2021.items() for c in cols]
     + [(r, c) for r, cols in ACTIVE_2019.items() for c in cols]
 ))
-TABLE_NAMES = ("active_disclosure", "applications", "reviews_litigation")
+# old_statistics: the pre-2019 statistics table (pipelines/oldstats.py), its own row keys
+TABLE_NAMES = ("active_disclosure", "applications", "reviews_litigation", "old_statistics")
 
 
 

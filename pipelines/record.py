@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 from . import metadata as md
 from .checks import run_checks
 from .decode import decode_bytes, sniff
+from .oldstats import read_old_statistics
 from .document import Document, Line, from_html, from_text, looks_like_html, squash, text_of, tight
 from .sections import Section, fill_text, find_sections
 from .tables import detect_template, read_active_disclosure, read_applications, read_reviews
@@ -47,7 +48,7 @@ def empty_record(url: str | None) -> dict:
         "active_disclosure": None, "applications": None, "reviews_litigation": None,
         "checks": [], "balance_ok": None, "warnings": [], "raw_cells": {}, "derived_cells": [],
         "attachments": [], "format": None, "encoding": None, "parser_version": PARSER_VERSION,
-        "list_title": None, "list_date": None,
+        "list_title": None, "list_date": None, "old_statistics": None, "old_statistics_units": None,
     }
 
 
@@ -205,7 +206,10 @@ def _fill(record: dict, doc: Document, url: str | None) -> None:
     kind = title_says = md.classify(title)
     if kind != "not_report":
         _tables(record, lines, sections, start, end)
-    has_tables = any(record[t] for t in ("active_disclosure", "applications", "reviews_litigation"))
+        if not any(record[t] for t in ("active_disclosure", "applications", "reviews_litigation")):
+            _old_statistics(record, lines[start:end])
+    has_tables = any(record[t] for t in ("active_disclosure", "applications", "reviews_litigation",
+                                         "old_statistics"))
     if not has_tables and len(sections) < 2 and _is_list_page(doc):
         kind = "not_report"
         if doc.page_title:
@@ -220,11 +224,12 @@ def _fill(record: dict, doc: Document, url: str | None) -> None:
     if kind == "not_report" and title_says == "maybe_not_report":
         record["report_year"] = None   # a notice or summary reports on no year
     if kind == "not_report":
-        for t in ("active_disclosure", "applications", "reviews_litigation"):
+        for t in ("active_disclosure", "applications", "reviews_litigation", "old_statistics",
+                  "old_statistics_units"):
             record[t] = None
         record["template"] = None
         record["raw_cells"], record["derived_cells"] = {}, []
-    elif record["template"] is None and year is not None and year < 2019:
+    elif record["template"] is None and (year is not None and year < 2019 or record["old_statistics"]):
         record["template"] = "old"
 
     record["checks"] = run_checks(record) if kind == "report" else []
@@ -282,6 +287,20 @@ def _tables(record: dict, lines: list[Line], sections: list[Section], start: int
         if guessed:
             warnings.append(f"template {template} guessed from the report year")
         record["template"] = template
+
+
+def _old_statistics(record: dict, lines: list[Line]) -> None:
+    """The pre-2019 statistics table (指标名称 / 计量单位 / 本年度 / 历年累计), when there is one."""
+    stats = read_old_statistics(lines)
+    if stats is None:
+        return
+    record["warnings"].extend(stats.warnings)
+    if stats.values:
+        record["old_statistics"] = stats.values
+        record["old_statistics_units"] = stats.units
+        record["raw_cells"]["old_statistics"] = stats.raw
+    else:
+        record["warnings"].append("old_statistics: the statistics table has no number in it")
 
 
 def _furniture(record: dict, doc: Document, head: list[Line], title: str | None, pre: str, post: str,
