@@ -166,7 +166,12 @@ def _is_label_line(line: Line) -> bool:
 
 
 def _is_number_line(line: Line) -> bool:
-    return line.table is None and bool(line.cells) and all(_NUMERIC.match(c.text) for c in line.cells)
+    if line.table is not None or not line.cells:
+        return False
+    for c in line.cells:
+        if not _NUMERIC.match(c.text):
+            return False
+    return True
 
 
 def reattach_labels(lines: list[Line]) -> list[Line]:
@@ -181,40 +186,40 @@ def reattach_labels(lines: list[Line]) -> list[Line]:
     """
     n = len(lines)
     out: list[Line] = []
-    changed = False
-    i = 0
-    while i < n:
-        if not _is_label_line(lines[i]):
-            out.append(lines[i])
-            i += 1
-            continue
-        j = i
-        while j < n and _is_label_line(lines[j]):
-            j += 1
-        k = j - i
-        m = j
-        while m < n and m - j < k and _is_number_line(lines[m]):
+    done = 0          # lines[:done] are in out
+    m = 0
+    while m < n:
+        # a run of number lines (cheap to test: the first cell of a text line is a word)
+        if not _is_number_line(lines[m]):
             m += 1
-        after = m < n and _is_number_line(lines[m])   # more numbers than labels: not ours
+            continue
+        j = m
+        while m < n and _is_number_line(lines[m]):
+            m += 1
         rows = m - j
+        if rows < 2 or len({len(lines[x].cells) for x in range(j, m)}) != 1:
+            continue
+        i = j
+        while i > done and j - i < rows and _is_label_line(lines[i - 1]):
+            i -= 1
+        if j - i != rows:
+            continue      # fewer labels than number lines: not ours
         # laid out: the numbers stand to the right of where the labels start (in flattened
         # text, one cell a line, everything starts at column 0 and nothing is re-attached)
-        laid_out = rows >= 2 and min(lines[x].cells[0].col for x in range(j, m)) \
-            > max(lines[x].cells[0].col for x in range(j - rows, j)) + 2
-        if laid_out and not after and len({len(lines[x].cells) for x in range(j, m)}) == 1:
-            out.extend(lines[i:j - rows])   # headings above the labelled rows stay as they are
-            for a, b in zip(lines[j - rows:j], lines[j:m]):
-                label = squash(" ".join(c.text for c in a.cells))
-                base = max(len(label) * 2, a.cells[-1].col + len(a.cells[-1].text)) + 2
-                cells = [Cell(label, a.cells[0].col)]
-                cells += [Cell(c.text, max(c.col, base + 8 * x)) for x, c in enumerate(b.cells)]
-                out.append(Line(cells))
-            changed = True
-            i = m
+        if min(lines[x].cells[0].col for x in range(j, m)) <= max(lines[x].cells[0].col for x in range(i, j)) + 2:
             continue
-        out.extend(lines[i:j])
-        i = j
-    return out if changed else lines
+        out.extend(lines[done:i])
+        for a, b in zip(lines[i:j], lines[j:m]):
+            label = squash(" ".join(c.text for c in a.cells))
+            base = max(len(label) * 2, a.cells[-1].col + len(a.cells[-1].text)) + 2
+            cells = [Cell(label, a.cells[0].col)]
+            cells += [Cell(c.text, max(c.col, base + 8 * x)) for x, c in enumerate(b.cells)]
+            out.append(Line(cells))
+        done = m
+    if not done:
+        return lines
+    out.extend(lines[done:])
+    return out
 
 
 # ---------------------------------------------------------------------------- HTML

@@ -70,15 +70,21 @@ _CLICKS_RE = re.compile(
 
 
 _TITLE_LABEL = re.compile(r"^\s*(?:文章标题|信息标题|文件标题|文件名称|标题|题目|名称)\s*[:：]\s*")
+_SPACES = re.compile(r"\s+")
+_SEPARATOR = re.compile(r"[-—_|｜–]")
 _TITLE_TAIL = re.compile(r"\s*(?:--|——|[-—_|｜–])\s*(?P<tail>[^-—_|｜–]{1,30})$")
 
 
 def clean_title(text: str) -> str:
     """Whitespace collapsed (as printed otherwise), furniture punctuation stripped, a
     leading ``标题：`` label and a trailing ``-站点名`` / ``_机关简称`` dropped."""
-    text = re.sub(r"\s+", " ", text.replace("\u3000", " ").replace("\xa0", " "))
-    text = _TITLE_LABEL.sub("", text)
-    return strip_site_suffix(text.strip(" -—_|·:：")).strip(" -—_|·:：")
+    text = _SPACES.sub(" ", text.replace("\u3000", " ").replace("\xa0", " "))
+    if ":" in text or "：" in text:
+        text = _TITLE_LABEL.sub("", text)
+    text = text.strip(" -—_|·:：")
+    if _SEPARATOR.search(text):
+        text = strip_site_suffix(text).strip(" -—_|·:：")
+    return text
 
 
 def strip_site_suffix(title: str) -> str:

@@ -136,7 +136,9 @@ def read_old_statistics(lines: list[Line]) -> OldStats | None:
     n = len(lines)
     while i < n:
         line = lines[i]
-        roles = _columns([c.text for c in line.cells]) if len(line.cells) >= 2 else None
+        cells = line.cells
+        roles = _columns([c.text for c in cells]) if len(cells) >= 2 and any(
+            "指" in c.text or "项目" in c.text for c in cells) else None
         if roles is None:
             i += 1
             continue

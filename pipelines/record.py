@@ -378,7 +378,9 @@ def _title_lines(lines: list[Line]) -> list[str]:
         if line.table is not None and len({c.text for c in line.cells if c.text}) > 1:
             texts.append("")
             continue   # a row of a header table (索引号 … 年报): its 标题/名称 cell is read as a field
-        texts.append(md.clean_title(line.printed or line.text))
+        raw = line.printed or line.text
+        # only a line with report words can end a title; the others are read as pieces
+        texts.append(md.clean_title(raw) if ("报告" in raw or "年报" in raw) else raw.strip())
     for i, t in enumerate(texts):
         if not (md.is_report_title(t) and len(t) <= 80):
             continue
