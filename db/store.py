@@ -426,15 +426,18 @@ class Archive:
         for vid in version_ids:
             row = self.db.execute(
                 "SELECT v.report_id, v.raw, v.raw_compression, v.encoding, v.content_type, r.url, "
-                "r.version_id, json_extract(v.record, '$.agency') "
+                "r.version_id, json_extract(v.record, '$.agency'), json_extract(v.record, '$.list_title'), "
+                "json_extract(v.record, '$.list_date') "
                 "FROM versions v JOIN reports r ON r.id = v.report_id WHERE v.id = ?", (vid,)).fetchone()
             if row is None:
                 continue
-            report_id, raw, compression, encoding, content_type, url, current, old_agency = row
+            report_id, raw, compression, encoding, content_type, url, current, old_agency, list_title, list_date = row
             data = zlib.decompress(raw) if compression == "zlib" and raw is not None else (raw or b"")
+            # the list entry the crawler saw is evidence the bytes do not hold: handed on again
+            listed = {"list_title": list_title, "list_date": list_date} if (list_title or list_date) else {}
             try:
                 record = parse(data, url=url if url.startswith(("http://", "https://")) else None,
-                               encoding=encoding, content_type=content_type)
+                               encoding=encoding, content_type=content_type, **listed)
             except Exception as exc:  # one bad document must not stop the rest
                 failed += 1
                 if progress:

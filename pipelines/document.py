@@ -254,7 +254,8 @@ def from_html(text: str) -> Document:
     titles, metas, fields = [], [], []
     for el in root.iter("title", "meta", *CMS_FIELDS):
         (titles if el.tag == "title" else metas if el.tag == "meta" else fields).append(el)
-    nested = body is not None and any(_in_body(el, body) for el in titles + metas)
+    # a second <title> in <body> marks a nested page (a stray <meta> in <body> alone does not)
+    nested = body is not None and any(_in_body(el, body) for el in titles)
     if nested:
         titles = titles[::-1]
         # the wrapper's own <meta>s (its PubDate is when it collected the page) are not evidence

@@ -55,7 +55,7 @@ _HEADER_INLINE = re.compile(r"^(?P<label>" + "|".join(sorted(HEADER_LABELS, key=
                             + r")\s*[:：]\s*(?P<value>.+)$")
 _DATE_RE = re.compile(
     r"(?P<y>" + _YEAR + r")\s*(?:[-/.年])\s*(?P<m>\d{1,2})\s*(?:[-/.月])\s*(?P<d>\d{1,2})\s*日?"
-    r"(?:\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?)?")
+    r"(?:(?:\s*|T)(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?)?")
 _BRACKET_DATE = re.compile(r"[\[［【]\s*(" + _YEAR + r"-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)\s*[\]］】]")
 _META_WORDS = re.compile(r"来源|浏览|点击|阅读|作者|字号|字体|发布")
 _WEEKDAY_AFTER = re.compile(r"^\s*(?:星期|周)[一二三四五六日天]")

@@ -359,7 +359,8 @@ def _furniture(record: dict, doc: Document, head: list[Line], title: str | None,
 
 
 _TITLE_END = re.compile(r"(?:报告|年报)[)）]?$")
-_NOT_TITLE_PIECE = re.compile(r"[，。：:；;|｜>›»!！?？]|首页|当前位置|您的位置|来源|发布|日期|时间|浏览|点击|字号|打印|关闭")
+_NOT_TITLE_PIECE = re.compile(r"[，。：:；;|｜>›»!！?？]|首页|当前位置|您的位置|来源|发布|日期|时间|浏览|点击|字号|打印|关闭|"
+                              r"^附件|^附表|^索引号|^文号")
 
 
 def _title_piece(t: str) -> bool:
@@ -367,6 +368,15 @@ def _title_piece(t: str) -> bool:
     if not t or len(t) > 30 or _NOT_TITLE_PIECE.search(t) or _TITLE_END.search(tight(t)):
         return False
     return not re.search(r"\d", re.sub(r"(?:19|20)\d\d\s*年度?", "", t))
+
+
+def _same_block(a: Line, b: Line) -> bool:
+    """HTML: two lines of one heading (split by <br>) or sibling paragraphs — not a menu item
+    above the title. Text: any two lines."""
+    ea, eb = a.element, b.element
+    if ea is None or eb is None:
+        return ea is None and eb is None
+    return ea is eb or ea.getparent() is eb.getparent() or ea is eb.getparent() or eb is ea.getparent()
 
 
 def _title_lines(lines: list[Line]) -> list[str]:
@@ -386,7 +396,7 @@ def _title_lines(lines: list[Line]) -> list[str]:
             continue
         if _TITLE_END.search(tight(t)):
             k = i
-            while k > 0 and i - k < 2 and _title_piece(texts[k - 1]):
+            while k > 0 and i - k < 2 and _title_piece(texts[k - 1]) and _same_block(lines[k - 1], lines[i]):
                 k -= 1
             for start in range(k, i):
                 joined = "".join(texts[start:i + 1]) if not any(

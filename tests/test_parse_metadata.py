@@ -200,3 +200,49 @@ def test_parse_pipeline_passes_the_list_entry(monkeypatch):
     monkeypatch.setattr("pipelines.parse_document", fake)
     assert itempipelines.parse(b"x", "http://h/a", None, "列表标题", "2025-01-02")["title"] == "t"
     assert seen == {"list_title": "列表标题", "list_date": "2025-01-02"}
+
+
+def test_a_stray_meta_in_body_is_not_a_nested_page():
+    html = ('<html><head><title>某县水利局2024年政府信息公开工作年度报告</title>'
+            '<meta name="PubDate" content="2025-01-20 09:30"></head><body>'
+            '<meta name="viewport" content="width=device-width"><h1>某县水利局2024年政府信息公开工作年度报告</h1>'
+            '<p>一、总体情况</p><p>二、主动公开政府信息情况</p><p>三、收到和处理政府信息公开申请情况</p></body></html>')
+    doc = from_html(html)
+    assert doc.nested is False
+    assert doc.meta["pubdate"] == "2025-01-20 09:30"
+    assert parse_document(html.encode())["publish_datetime"] == "2025-01-20T09:30:00+08:00"
+
+
+def test_iso_datetime_meta():
+    rec = parse_document(page(meta='<meta property="article:published_time" content="2025-01-19T08:05:09+08:00">'))
+    assert rec["publish_datetime"] == "2025-01-19T08:05:09+08:00"
+
+
+def test_reparse_keeps_the_list_entry(tmp_path):
+    from db.store import Archive
+
+    with Archive(tmp_path / "a.db") as archive:
+        record = parse_document(BODY, list_title="某县水利局2023年政府信息公开工作年度报告", list_date="2025-02-01")
+        record["parser_version"] = "0"
+        res = archive.store(record, BODY, {"url": "http://127.0.0.1/r.html"})
+        assert archive.reparse(version_ids=[res.version_id]) == {"reparsed": 1, "failed": 0}
+        stored = json.loads(archive.db.execute("SELECT record, warnings FROM versions WHERE id = ?",
+                                               (res.version_id,)).fetchone()[0])
+        assert stored["list_title"] == "某县水利局2023年政府信息公开工作年度报告"
+        assert stored["list_date"] == "2025-02-01"
+        assert any("list entry's date differs" in w for w in stored["warnings"])
+
+
+@pytest.mark.parametrize("markup, title", [
+    # a heading broken by <br>, and a title in two centred paragraphs: joined
+    ("<h1>某县水利局<br>2024年政府信息公开工作年度报告</h1>", "某县水利局2024年政府信息公开工作年度报告"),
+    ("<div class='t'><p>某县水利局</p><p>2024年政府信息公开工作年度报告</p></div>", "某县水利局2024年政府信息公开工作年度报告"),
+    # the last menu item above the heading is not part of the title
+    ("<ul class='nav'><li><a>互动交流</a></li></ul><div class='t'><h1>某县水利局2024年政府信息公开工作年度报告</h1></div>",
+     "某县水利局2024年政府信息公开工作年度报告"),
+])
+def test_html_title_joins(markup, title):
+    html = (f"<html><head><title>首页</title></head><body>{markup}"
+            "<div id='zoom'><p>一、总体情况</p><p>本局认真贯彻《条例》。</p><p>二、主动公开政府信息情况</p>"
+            "<p>三、收到和处理政府信息公开申请情况</p></div></body></html>")
+    assert parse_document(html.encode())["title"] == title
