@@ -45,6 +45,7 @@ _MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # a cell that is a number or a blank mark, nothing else
 # a header row a PDF-to-markdown tool invented ("| Column1 | Column2 |", "| 1 | 2 | 3 |")
 _MD_FAKE_HEADER = re.compile(r"^(?:(?:col(?:umn)?|列|unnamed:?)\s*_?\d{1,2})?$", re.I)
+_MD_BR = re.compile(r"<br\s*/?>", re.I)
 # markdown furniture around text: "## 一、总体情况", "**（一）…**", "> "
 _MD_HEADING = re.compile(r"^\s*(?:#{1,6}\s+|>\s+)")
 _NUMERIC = re.compile(r"^(?:[-+]?[\d０-９][\d０-９,，.]*%?|[/／—–-]{1,2}|无)$")
@@ -132,7 +133,7 @@ def from_text(text: str) -> Document:
                 continue
             if md_table is None:
                 md_table, n_tables = n_tables, n_tables + 1
-            cells = [squash(c.replace("\xa0", " ").replace("\u3000", " ").replace("**", ""))
+            cells = [squash(_MD_BR.sub(" ", c).replace("\xa0", " ").replace("\u3000", " ").replace("**", ""))
                      for c in raw.strip()[1:-1].split("|")]
             if all(_MD_FAKE_HEADER.match(c) for c in cells) or _counting(cells):
                 continue

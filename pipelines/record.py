@@ -363,6 +363,10 @@ _NOT_TITLE_PIECE = re.compile(r"[，。：:；;|｜>›»!！?？]|首页|当前
                               r"^附件|^附表|^索引号|^文号")
 
 
+_TITLE_OPENING = re.compile(r"^\s*(?:标题[:：]\s*)?(\S[^，。；：:]{3,70}?(?:报告|年报)(?:[(（][^)）]{1,12}[)）])?)"
+                            r"(?=\s|本(?:年度)?报告|根据|按照|依据|依照|一、|[(（]一[)）]|发布|来源|日期|时间|$)")
+
+
 def _title_piece(t: str) -> bool:
     """A line that can be the start or middle of a title printed over several lines."""
     if not t or len(t) > 30 or _NOT_TITLE_PIECE.search(t) or _TITLE_END.search(tight(t)):
@@ -392,6 +396,12 @@ def _title_lines(lines: list[Line]) -> list[str]:
         # only a line with report words can end a title; the others are read as pieces
         texts.append(md.clean_title(raw) if ("报告" in raw or "年报" in raw) else raw.strip())
     for i, t in enumerate(texts):
+        if i < 3 and (len(t) > 80 or "。" in t):
+            # a text dump with the whole body on one line: the title is its opening words
+            m = _TITLE_OPENING.match(t)
+            if m and md.is_report_title(m.group(1)):
+                out.append(m.group(1))
+            continue
         if not (md.is_report_title(t) and len(t) <= 80):
             continue
         if _TITLE_END.search(tight(t)):

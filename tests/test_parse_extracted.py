@@ -108,3 +108,17 @@ def test_markdown_rows_are_grid_rows():
     assert lines[1].table == lines[2].table == 0
     assert [c.text for c in lines[2].cells] == ["二、上年结转政府信息公开申请数量", "0", ""]   # the blank cell kept
     assert [c.col for c in lines[2].cells] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("dump", [
+    "某县人民政府2023年政府信息公开工作年度报告 本报告由某县人民政府办公室根据《条例》编制。一、总体情况 2023年，……",
+    "标题：某县人民政府2023年政府信息公开工作年度报告发布时间：2024-01-20 来源：县政府办 本报告由……编制。",
+    "某县人民政府2023年政府信息公开工作年度报告根据《中华人民共和国政府信息公开条例》规定编制本报告。" * 2,
+])
+def test_title_at_the_start_of_a_one_line_dump(dump):
+    assert parse_document(dump)["title"] == "某县人民政府2023年政府信息公开工作年度报告"
+
+
+def test_markdown_cell_line_breaks():
+    lines = from_text("| （三）不予公开<br>1.属于国家秘密 | 2 | 0 |\n").lines
+    assert [c.text for c in lines[0].cells] == ["（三）不予公开 1.属于国家秘密", "2", "0"]
