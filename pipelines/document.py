@@ -157,9 +157,15 @@ def _counting(cells: list[str]) -> bool:
     return first in (0, 1) and [int(c) for c in cells] == list(range(first, first + len(cells)))
 
 
+_COLUMN_HEAD = re.compile(r"数量|件数|金额|情况|内容|名称|单位|总计|合计|自然人|法人|本年|上一?年|增/?减|累计|指标")
+
+
 def _is_label_line(line: Line) -> bool:
-    """A short line of words with no number cell: a row label printed on its own."""
+    """A short line of words with no number cell: a row label printed on its own (not a
+    table's column header: two or more cells naming columns)."""
     if line.table is not None or not line.cells:
+        return False
+    if len(line.cells) >= 2 and sum(1 for c in line.cells if _COLUMN_HEAD.search(c.text)) >= 2:
         return False
     text = "".join(c.text for c in line.cells)
     return len(text) <= 60 and not any(_NUMERIC.match(c.text) for c in line.cells) \

@@ -122,3 +122,39 @@ def test_title_at_the_start_of_a_one_line_dump(dump):
 def test_markdown_cell_line_breaks():
     lines = from_text("| （三）不予公开<br>1.属于国家秘密 | 2 | 0 |\n").lines
     assert [c.text for c in lines[0].cells] == ["（三）不予公开 1.属于国家秘密", "2", "0"]
+
+
+# ------------------------------------------------------------------ property: detached labels
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+ROW_LABELS = ["规章", "行政规范性文件", "行政许可", "行政处罚", "行政强制", "行政事业性收费", "（一）予以公开",
+              "1.属于国家秘密", "2.其他法律行政法规禁止公开", "行政复议", "（七）总计", "四、结转下年度继续办理"]
+
+
+@st.composite
+def detached_tables(draw):
+    k = draw(st.integers(2, 6))
+    width = draw(st.integers(1, 4))
+    labels = draw(st.lists(st.sampled_from(ROW_LABELS), min_size=k, max_size=k))
+    rows = draw(st.lists(st.lists(st.integers(0, 99999), min_size=width, max_size=width), min_size=k, max_size=k))
+    extra = draw(st.integers(0, 2))       # number lines beyond the labels: must be left alone
+    more = draw(st.lists(st.lists(st.integers(0, 99), min_size=width, max_size=width), min_size=extra,
+                         max_size=extra))
+    return labels, rows, more
+
+
+@settings(max_examples=150, deadline=None)
+@given(detached_tables())
+def test_property_detached_labels_exact_or_untouched(table):
+    labels, rows, more = table
+    text = "信息内容        本年制发件数  本年废止件数  现行有效件数\n" + "".join(f"{lab}\n" for lab in labels)
+    text += "".join("                  " + "   ".join(str(n) for n in row) + "\n" for row in rows + more)
+    got = [line.text for line in from_text(text).lines]
+    if more:
+        # more number lines than labels: nothing is paired (never a guess)
+        assert got[1:1 + len(labels)] == labels
+        assert len(got) == 1 + len(labels) + len(rows) + len(more)
+    else:
+        assert got[1:] == [" ".join([lab] + [str(n) for n in row]) for lab, row in zip(labels, rows)]
