@@ -236,6 +236,9 @@ def _parse_date(value: str):
     return _dateparser(v)
 
 
+parse_date = _parse_date   # public name: (date, datetime|None) of a date as printed, or None
+
+
 def _dateparser(value: str):
     """The long tail: '2024年1月29日下午5时', 'Jan 29, 2024'… via dateparser."""
     value = value.strip()[:40]

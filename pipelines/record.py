@@ -92,7 +92,7 @@ def _iso(value: str | None) -> str | None:
     """A list entry's date as ISO (2024-01-20), or as given when it is no date."""
     if not value or not str(value).strip():
         return None
-    got = md._parse_date(str(value))
+    got = md.parse_date(str(value))
     return got[0].isoformat() if got else str(value).strip()
 
 
@@ -339,8 +339,7 @@ def _furniture(record: dict, doc: Document, head: list[Line], title: str | None,
         for other in found[1:]:
             od, odt, ohow = other
             if od != d:
-                if how and ohow and how.startswith("meta") and ohow in ("发布时间", "发布日期", "公开日期", "header 发布日期",
-                                                                        "header 公开日期", "header 发布时间"):
+                if _says_published(how) and _says_published(ohow):
                     record["warnings"].append(f"publish date: {how} says {d}, {ohow} {od}; {how} kept")
                 continue
             if odt is not None and (dt is None or (odt.replace(second=0) == dt.replace(second=0) and dt.second == 0)):
@@ -356,6 +355,15 @@ def _furniture(record: dict, doc: Document, head: list[Line], title: str | None,
     record["clicks"] = md.find_clicks(scope)
     if record["clicks"] is None and post:
         record["clicks"] = md.find_clicks(post)
+
+
+def _says_published(how: str | None) -> bool:
+    """A date source that claims to be the publish date (not 成文日期, not a build time)."""
+    if not how:
+        return False
+    if how.startswith("meta "):
+        return how[5:] in md.CMS_DATE_FIELDS
+    return how.replace("header ", "") in ("发布时间", "发布日期", "公开日期", "发表时间")
 
 
 _TITLE_END = re.compile(r"(?:报告|年报)[)）]?$")

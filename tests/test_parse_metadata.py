@@ -246,3 +246,16 @@ def test_html_title_joins(markup, title):
             "<div id='zoom'><p>一、总体情况</p><p>本局认真贯彻《条例》。</p><p>二、主动公开政府信息情况</p>"
             "<p>三、收到和处理政府信息公开申请情况</p></div></body></html>")
     assert parse_document(html.encode())["title"] == title
+
+
+def test_header_and_line_dates_disagreeing_is_a_warning():
+    header = "<table><tr><td>发布机构：</td><td>某县水利局</td><td>公开日期：</td><td>2025-01-15</td></tr></table>"
+    rec = parse_document(page(header=header, line="发布时间：2025-01-16 08:00"))
+    assert rec["publish_date"] == "2025-01-15"
+    assert rec["publish_datetime"] is None
+    assert "publish date: header 公开日期 says 2025-01-15, 发布时间 2025-01-16; header 公开日期 kept" in rec["warnings"]
+    # 成文日期 is another date, not a disagreement
+    header = header.replace("公开日期", "成文日期").replace("2025-01-15", "2025-01-02")
+    rec = parse_document(page(header=header, line="发布时间：2025-01-16 08:00"))
+    assert rec["publish_datetime"] == "2025-01-16T08:00:00+08:00"
+    assert not any(w.startswith("publish date") for w in rec["warnings"])
