@@ -276,6 +276,21 @@ def labelled_date(furniture: str):
     return (best[1][0], best[1][1], best[2]) if best else None
 
 
+_OTHER_DATE = re.compile(r"(?:采集|抓取|爬取|生成|更新|修改|收录|入库|归档|存档|快照)(?:时间|日期)\s*[:：]\s*(?P<value>[^\n]{0,30})")
+
+
+def other_dates(furniture: str) -> set:
+    """Dates the page labels as when it was collected, built or updated (采集时间 …): a CMS
+    field holding one of them is a wrapper's, not the publisher's."""
+    out = set()
+    if "时间" in furniture or "日期" in furniture:
+        for m in _OTHER_DATE.finditer(furniture):
+            got = _parse_date(m.group("value"))
+            if got:
+                out.add(got[0])
+    return out
+
+
 def cms_date(meta: dict[str, str], fields=CMS_DATE_FIELDS):
     """(date, datetime|None, how) from the page's CMS fields (meta tags, <publishtime>…)."""
     for name in fields:

@@ -327,7 +327,8 @@ def _furniture(record: dict, doc: Document, head: list[Line], title: str | None,
         line_date = md.labelled_date(pre)
     ordered = [md.cms_date(doc.meta), md.header_date(header), line_date,
                md.header_date(header, ("成文日期", "生成日期")), md.cms_date(doc.meta, md.LATE_DATE_FIELDS)]
-    found = [g for g in ordered if g]
+    others = md.other_dates(pre)
+    found = [g for g in ordered if g and g[0] not in others]
     if not found:
         d, dt, _ = md.find_publish_date(pre, {})
         if d is None and post:

@@ -259,3 +259,16 @@ def test_header_and_line_dates_disagreeing_is_a_warning():
     rec = parse_document(page(header=header, line="发布时间：2025-01-16 08:00"))
     assert rec["publish_datetime"] == "2025-01-16T08:00:00+08:00"
     assert not any(w.startswith("publish date") for w in rec["warnings"])
+
+
+def test_flattened_collector_page_its_meta_date_is_the_collection_date():
+    """A collector that copies the original's text into its own page (no second <title>):
+    its PubDate meta is the 采集时间 it prints, so it is not the publish date."""
+    rec = parse_document(page(title="标题：某县水利局2024年政府信息公开工作年度报告-县水利局",
+                              meta='<meta name="PubDate" content="2025-04-01 08:00:00">',
+                              header="<div>标题：某县水利局2024年政府信息公开工作年度报告-县水利局</div>"
+                                     "<div>来源：http://www.example.gov.cn/a.html</div><div>采集时间：2025-04-01 08:00:00</div>",
+                              line="发布日期：2025-01-21 来源：某县水利局"))
+    assert rec["title"] == "某县水利局2024年政府信息公开工作年度报告"
+    assert rec["publish_date"] == "2025-01-21"
+    assert rec["source"] == "某县水利局"
