@@ -140,11 +140,85 @@ def read_old_statistics(lines: list[Line]) -> OldStats | None:
         roles = _columns([c.text for c in cells]) if len(cells) >= 2 and any(
             "指" in c.text or "项目" in c.text for c in cells) else None
         if roles is None:
+            if len(cells) == 1 and line.table is None and _LABEL_HEAD.match(tight(cells[0].text)):
+                flat = _flat_header(lines, i)
+                if flat is not None:
+                    found = True
+                    i = _read_flat_rows(lines, i + len(flat), flat, out)
+                    continue
             i += 1
             continue
         found = True
         i = _read_rows(lines, i, roles, out)
     return out if found else None
+
+
+def _flat_header(lines: list[Line], i: int) -> list[str] | None:
+    """Flattened text (one cell a line): the header's cells on consecutive lines."""
+    texts = []
+    for line in lines[i:i + 5]:
+        if len(line.cells) != 1:
+            break
+        texts.append(line.cells[0].text)
+        roles = _columns(texts)
+        if roles is not None and len(roles) == len(texts):
+            nxt = lines[i + len(texts)] if i + len(texts) < len(lines) else None
+            more = nxt is not None and len(nxt.cells) == 1 and _columns(texts + [nxt.cells[0].text]) is not None \
+                and len(_columns(texts + [nxt.cells[0].text])) == len(texts) + 1
+            if not more:
+                return [roles[k] for k in range(len(texts))]
+    return None
+
+
+def _read_flat_rows(lines: list[Line], i: int, roles: list[str], out: OldStats) -> int:
+    """Rows of a flattened table: a label line, a unit line when the table has a unit column,
+    then one line per value column. A row whose numbers do not fill its columns is left out."""
+    cols = [r for r in roles if r in COLUMNS]
+    has_unit = "unit" in roles
+    section = ""
+    misses = 0
+    n = len(lines)
+    while i < n and misses < 3:
+        text = lines[i].text.strip()
+        if parse_value(text) is not None or lines[i].table is not None:
+            misses += 1
+            i += 1
+            continue
+        label = text
+        j = i + 1
+        unit = None
+        if has_unit and j < n and _UNIT.match(tight(lines[j].text)):
+            unit = tight(lines[j].text)
+            j += 1
+        got = []
+        while j < n and len(got) < len(cols) and parse_value(lines[j].text.strip()) is not None:
+            got.append(lines[j].text.strip())
+            j += 1
+        if not got:
+            if unit is None and _SECTION.match(tight(label)):
+                section = label_key(label)
+            elif unit is None and len(label) > 60:
+                misses += 1
+            i = j
+            continue
+        misses = 0
+        if len(got) != len(cols):
+            out.warnings.append(f"old_statistics: row {label[:30]!r} has {len(got)} of {len(cols)} numbers; left out")
+            i = j
+            continue
+        numbers, raw = {}, {}
+        for col, t in zip(cols, got):
+            v = parse_value(t)
+            if v is not None and v.number is not None:
+                numbers[col] = v.number
+                raw[col] = t
+        if numbers:
+            key = _row_key(label, section, out)
+            out.values[key], out.raw[key], out.labels[key] = numbers, raw, label
+            if unit:
+                out.units[key] = unit
+        i = j
+    return i
 
 
 def _read_rows(lines: list[Line], h: int, roles: dict[int, str], out: OldStats) -> int:

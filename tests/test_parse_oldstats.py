@@ -140,3 +140,23 @@ def test_stored_and_shown(tmp_path):
         assert "old_statistics" not in stored          # the numbers live in cells
         report = archive.db.execute("SELECT template, kind FROM reports WHERE id = ?", (res.report_id,)).fetchone()
         assert report == ("old", "report")
+
+
+def test_flattened_table_one_cell_a_line():
+    """The national table as flattened text (one cell a line, the seed's shape), built from
+    the same real report's numbers."""
+    from tests.fixtures.shapes.make_shapes import OLD_ROWS
+
+    lines = ["指标名称", "计量单位", "本年度", "历年累计"]
+    for label, unit, n in OLD_ROWS:
+        lines.append(label)
+        if unit is not None:
+            lines += [unit, n or "—", "—"]
+    stats = read_old_statistics(from_text("\n".join(lines)).lines)
+    assert stats.values == {k: {"this_year": v} for k, v in ZHECHENG.items()}
+    assert stats.units == ZHECHENG_UNITS
+    assert stats.warnings == []
+    # a row whose numbers do not fill its columns is left out, with a warning
+    stats = read_old_statistics(from_text("指标名称\n单位\n本年度\n历年累计\n收到申请数\n件\n3\n主动公开政府信息数\n条\n5\n7").lines)
+    assert stats.values == {"active_disclosed": {"this_year": 5, "cumulative": 7}}
+    assert any("收到申请数" in w and "1 of 2" in w for w in stats.warnings)
