@@ -104,8 +104,9 @@ def _same_title(a: str, b: str) -> bool:
     x, y = key(a), key(b.rstrip(".…。 ")) if b else ""
     if not x or not y:
         return x == y
-    cut = b.rstrip().endswith(("…", "...", ".."))
-    return x == y or (cut and x.startswith(y)) or (cut and y.startswith(x))
+    # list pages cut long titles, with … or without (then at least 12 characters are kept)
+    cut = b.rstrip().endswith(("…", "...", "..")) or len(y) >= 12
+    return x == y or (cut and x.startswith(y))
 
 
 def _list_evidence(record: dict) -> None:

@@ -165,6 +165,13 @@ def test_list_entry_agrees():
     rec = parse_document(BODY, list_title="某县水利局2024年政府信息公开工作…", list_date="2025/1/20")
     assert rec["list_date"] == "2025-01-20"
     assert not any("list entry" in w for w in rec["warnings"])
+    rec = parse_document(BODY, list_title="某县水利局2024年政府信息公开", list_date="[2025-01-20]")   # cut, no …
+    assert rec["list_date"] == "2025-01-20"
+    assert not any("list entry" in w for w in rec["warnings"])
+    rec = parse_document(BODY, list_title="某县水利局2024年", list_date="01-20")   # too short to be a cut
+    assert rec["list_date"] == "01-20"                                             # kept as printed
+    assert [w for w in rec["warnings"] if "list entry" in w] == [
+        "list entry's title differs from the document's: '某县水利局2024年' vs '某县水利局2024年政府信息公开工作年度报告'"]
 
 
 def test_list_entry_disagrees_is_a_warning_and_the_page_wins():
