@@ -181,6 +181,44 @@ def _is_number_line(line: Line) -> bool:
     return True
 
 
+# the value-column headings of the template's small tables (本年处理决定数量, 本年收费金额（单位：万元）…)
+_VALUE_HEAD = re.compile(r"^(?:本年(?:制发|废止|处理|收费|新增)|现行有效|上一?年|处理决定数量|采购总金额|本年增/?减)")
+
+
+def _label_after_numbers(lines: list[Line]) -> list[Line]:
+    """Flattened text (one cell a line) where a row's numbers were printed before its label:
+    ``本年处理决定数量 / 550 / 行政许可 / 第二十条第（六）项`` — a value-column heading, a run
+    of numbers, one label that no number follows: the label is moved before its numbers."""
+    n = len(lines)
+    out = None
+    i = 1
+    while i < n:
+        line = lines[i]
+        if not (_single(line) and _is_label_line(line) and (i + 1 >= n or not _is_number_line(lines[i + 1]))):
+            i += 1
+            continue
+        text = line.cells[0].text
+        if len(text) > 30 or re.search(r"[。，；：:]", text) or re.match(r"^[一二三四五六七八九十]{1,3}、", text) \
+                or _VALUE_HEAD.match(text):
+            i += 1
+            continue
+        j = i
+        while j > 0 and i - j < 8 and _single(lines[j - 1]) and _is_number_line(lines[j - 1]):
+            j -= 1
+        if j == i or j == 0 or not (_single(lines[j - 1]) and _VALUE_HEAD.match(lines[j - 1].cells[0].text)):
+            i += 1
+            continue
+        if out is None:
+            out = list(lines)
+        out[j:i + 1] = [out[i]] + out[j:i]
+        i += 1
+    return lines if out is None else out
+
+
+def _single(line: Line) -> bool:
+    return line.table is None and len(line.cells) == 1 and line.cells[0].col == 0
+
+
 def reattach_labels(lines: list[Line]) -> list[Line]:
     """Row labels and their numbers put back on one line, by position.
 
@@ -191,6 +229,7 @@ def reattach_labels(lines: list[Line]) -> list[Line]:
     above them are the table's headings). More number lines than labels are left as
     they are — never guessed. A number keeps its column when it has one.
     """
+    lines = _label_after_numbers(lines)
     n = len(lines)
     out: list[Line] = []
     done = 0          # lines[:done] are in out

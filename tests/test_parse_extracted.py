@@ -25,6 +25,7 @@ EXTRACTS = sorted(name for name in SOURCES if name.startswith("extract_"))
 
 def test_every_extract_is_cited():
     on_disk = sorted(p.name for p in SHAPES.iterdir() if p.name.startswith("extract_"))
+    assert {p.name for p in SHAPES.iterdir() if p.suffix in (".txt", ".md", ".html")} <= set(SOURCES)
     assert on_disk == EXTRACTS
     for name in EXTRACTS:
         assert SOURCES[name]["from"].startswith("tests/fixtures/shared/corpus/labelled/")
@@ -158,3 +159,26 @@ def test_property_detached_labels_exact_or_untouched(table):
         assert len(got) == 1 + len(labels) + len(rows) + len(more)
     else:
         assert got[1:] == [" ".join([lab] + [str(n) for n in row]) for lab, row in zip(labels, rows)]
+
+
+@pytest.mark.parametrize("name", ["pdftotext_hongze_2023.txt", "pdftotext_hongze_2024.txt"])
+def test_pdftotext_numbers_printed_before_their_label(name):
+    """`pdftotext` of the real PDFs: 本年处理决定数量 / 550 / 行政许可 — the label is put back
+    before its number, so every table-2 cell reads as the hand-checked record has it."""
+    expected = json.loads((FIX / "shared" / "corpus" / SOURCES[name]["expected"]).read_text("utf-8"))
+    record = parse_document((SHAPES / name).read_bytes())
+    assert record["title"] == expected["title"]
+    assert record["agency"] == expected["agency"]
+    assert record["report_year"] == expected["report_year"]
+    assert record["template"] == "2021"
+    assert record["active_disclosure"] == expected["active_disclosure"]
+    assert not any("active_disclosure" in w for w in record["warnings"])
+
+
+def test_label_after_numbers_only_under_a_value_heading():
+    text = "信息内容\n本年处理决定数量\n550\n行政许可\n第二十条第（六）项\n"
+    assert [line.text for line in from_text(text).lines] == [
+        "信息内容", "本年处理决定数量", "行政许可", "550", "第二十条第（六）项"]
+    # table 4's single row under 总计, then a section heading: left as it is
+    text = "尚未审结\n总计\n0\n0\n四、存在的主要问题及改进情况\n本年度……\n"
+    assert [line.text for line in from_text(text).lines] == text.splitlines()
