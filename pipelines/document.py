@@ -163,13 +163,14 @@ _COLUMN_HEAD = re.compile(r"数量|件数|金额|情况|内容|名称|单位|总
 def _is_label_line(line: Line) -> bool:
     """A short line of words with no number cell: a row label printed on its own (not a
     table's column header: two or more cells naming columns)."""
-    if line.table is not None or not line.cells:
+    cells = line.cells
+    if line.table is not None or not cells:
         return False
-    if len(line.cells) >= 2 and sum(1 for c in line.cells if _COLUMN_HEAD.search(c.text)) >= 2:
+    text = "".join(c.text for c in cells) if len(cells) > 1 else cells[0].text
+    if len(text) > 60 or any(_NUMERIC.match(c.text) for c in cells) or re.search(r"[。；;]$", text) \
+            or re.search(r"[\u4e00-\u9fff]", text) is None:
         return False
-    text = "".join(c.text for c in line.cells)
-    return len(text) <= 60 and not any(_NUMERIC.match(c.text) for c in line.cells) \
-        and not re.search(r"[。；;]$", text) and re.search(r"[\u4e00-\u9fff]", text) is not None
+    return len(cells) < 2 or sum(1 for c in cells if _COLUMN_HEAD.search(c.text)) < 2
 
 
 def _is_number_line(line: Line) -> bool:
@@ -194,7 +195,9 @@ def _label_after_numbers(lines: list[Line]) -> list[Line]:
     i = 1
     while i < n:
         line = lines[i]
-        if not (_single(line) and _is_label_line(line) and (i + 1 >= n or not _is_number_line(lines[i + 1]))):
+        # cheapest tests first: a one-cell line after a number, before no number
+        if not (_single(line) and _single(lines[i - 1]) and _is_number_line(lines[i - 1])
+                and (i + 1 >= n or not _is_number_line(lines[i + 1])) and _is_label_line(line)):
             i += 1
             continue
         text = line.cells[0].text
