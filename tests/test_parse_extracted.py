@@ -182,3 +182,15 @@ def test_label_after_numbers_only_under_a_value_heading():
     # table 4's single row under 总计, then a section heading: left as it is
     text = "尚未审结\n总计\n0\n0\n四、存在的主要问题及改进情况\n本年度……\n"
     assert [line.text for line in from_text(text).lines] == text.splitlines()
+
+
+def test_one_line_dump_metadata():
+    dump = ("某县人民政府2023年政府信息公开工作年度报告 发布时间：2024-01-20 10:00 来源：县政府办 浏览次数：33 "
+            "采集时间：2025-02-02 08:00 本报告由某县人民政府办公室根据《条例》编制。一、总体情况 2023年，我县……。")
+    record = parse_document(dump)
+    assert record["title"] == "某县人民政府2023年政府信息公开工作年度报告"
+    assert record["agency"] == "某县人民政府"
+    assert record["report_year"] == 2023
+    assert record["publish_datetime"] == "2024-01-20T10:00:00+08:00"
+    assert record["source"] == "县政府办"
+    assert record["clicks"] == 33
