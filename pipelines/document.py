@@ -42,12 +42,12 @@ PAGE_FOOTER = re.compile(
 # a markdown table row ("| a | b |") and its header separator ("|---|:--:|")
 _MD_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
-# a cell that is a number or a blank mark, nothing else
 # a header row a PDF-to-markdown tool invented ("| Column1 | Column2 |", "| 1 | 2 | 3 |")
 _MD_FAKE_HEADER = re.compile(r"^(?:(?:col(?:umn)?|列|unnamed:?)\s*_?\d{1,2})?$", re.I)
 _MD_BR = re.compile(r"<br\s*/?>", re.I)
 # markdown furniture around text: "## 一、总体情况", "**（一）…**", "> "
 _MD_HEADING = re.compile(r"^\s*(?:#{1,6}\s+|>\s+)")
+# a cell that is a number or a blank mark, nothing else
 _NUMERIC = re.compile(r"^(?:[-+]?[\d０-９][\d０-９,，.]*%?|[/／—–-]{1,2}|无)$")
 
 
