@@ -5,7 +5,10 @@ The record's keys are the contract described in
 ``kind`` (report / not_report / unreadable), ``format``, ``encoding``,
 ``balance_ok``, ``raw_cells`` (each cell as printed, "" for blank),
 ``derived_cells`` ([table, row, column] of values the parser derived),
-``attachments`` ({url, text} of linked files) and ``parser_version``.
+``attachments`` ({url, text} of linked files), ``parser_version``, ``list_title`` /
+``list_date`` (the list entry that linked the document, when given: evidence, kept as
+given) and ``old_statistics`` / ``old_statistics_units`` (the pre-2019 statistics table,
+:mod:`pipelines.oldstats`).
 
 Pure: no network, no Scrapy, no database. Any bytes give a record; what could not
 be read is said in ``warnings``.
