@@ -4,12 +4,18 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 
 from crawler.cli import UserError
 
 LOADABLE = {".html", ".htm", ".txt"}
+#: what a named file's format is stored as (reparse hands it back to the parser)
+CONTENT_TYPES = {"text": "text/plain", "html": "text/html", "pdf": "application/pdf",
+                 "zip": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                 "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                 "ole": "application/msword", "doc": "application/msword", "image": "image/png"}
 METADATA = Path(__file__).resolve().parent.parent / "metadata.json"
 
 
@@ -17,17 +23,52 @@ def _warn(msg: str) -> None:
     print(f"xxgk load: {msg}", file=sys.stderr)
 
 
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
 def iter_files(paths):
-    """Loadable files under ``paths`` (files or folders, recursively), sorted; warns about the rest."""
+    """(path, None) for each file to load under ``paths``, or (path, reason) for one refused.
+
+    A file named on the command line is tried whatever its name (as ``xxgk parse`` would); in a
+    folder (recursively, sorted) the .html, .htm and .txt files are, and the rest is skipped
+    with a line each. A folder is never left: symbolic links that point out of it are refused,
+    links to folders are not descended (a link inside the folder reaches what the walk reaches
+    anyway), and what is not a regular file (device, FIFO, socket) is refused unread."""
     for p in map(Path, paths):
-        if not p.exists():
+        if not p.exists() and not p.is_symlink():
             raise UserError(f"{p}: no such file or folder")
-        files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
-        for f in files:
-            if f.suffix.lower() in LOADABLE:
-                yield f
-            else:
+        if not p.is_dir():
+            yield p, None
+            continue
+        root = p.resolve()
+        found = []
+        for folder, dirs, names in os.walk(p, followlinks=False):
+            for d in list(dirs):
+                if os.path.islink(os.path.join(folder, d)):
+                    dirs.remove(d)
+                    target = Path(folder, d).resolve()
+                    if not _inside(target, root):
+                        found.append((Path(folder, d), f"a symbolic link out of {p} (to {target}), not followed"))
+            found += [(Path(folder, n), None) for n in names]
+        seen: set[Path] = set()
+        for f, why in sorted(found, key=lambda x: str(x[0])):
+            if why is None and f.is_symlink():
+                target = f.resolve()
+                if not _inside(target, root):
+                    why = f"a symbolic link out of {p} (to {target}), not followed"
+                elif target in seen or not target.exists():
+                    continue
+            if why is None and f.suffix.lower() not in LOADABLE:
                 _warn(f"skipping {f}: not .html, .htm or .txt")
+                continue
+            if why is None:
+                seen.add(f.resolve())
+            yield f, why
 
 
 def _sidecar_url(entry) -> str | None:
@@ -88,32 +129,39 @@ def file_meta(path: Path, record: dict, url: str | None = None) -> dict:
         "url": url or record.get("url") or path.resolve().as_uri(),
         "fetched_at": fetched,
         "encoding": record.get("encoding"),
-        "content_type": "text/plain" if path.suffix.lower() == ".txt" else "text/html",
+        "content_type": CONTENT_TYPES.get(record.get("format"))
+        or ("text/plain" if path.suffix.lower() == ".txt" else "text/html"),
     }
 
 
 def cmd_load(args) -> int:
-    try:
-        from pipelines import parse_document
-    except ImportError as exc:  # pragma: no cover - the parser is part of the package
-        raise UserError(f"the parser is not available: {exc}") from exc
+    """``xxgk parse`` + store: each file must pass what ``xxgk parse`` accepts (pipelines/cli.py);
+    a refused file gets one line on stderr and the load goes on with the rest."""
+    from pipelines.cli import accept, read_input
+
     from .store import Archive
 
     files = list(iter_files(args.paths))
     archive = Archive(args.db)
     counts: dict[str, int] = {}
-    failed = 0
+    refused = 0
     stored: set[int] = set()
-    for f in files:
-        data = f.read_bytes()
-        url = original_url(f)
+    for f, why in files:
         try:
-            record = parse_document(data, url=url)
-        except Exception as exc:  # one bad file must not stop a load
-            _warn(f"{f}: could not parse: {type(exc).__name__}: {exc}")
-            failed += 1
+            if why:
+                raise UserError(f"{f}: {why}")
+            url = original_url(f)
+            data = read_input(f)
+            record = accept(data, str(f), url=url)
+            result = archive.store(record, data, file_meta(f, record, url))
+        except UserError as exc:
+            _warn(f"refused {exc}")
+            refused += 1
             continue
-        result = archive.store(record, data, file_meta(f, record, url))
+        except Exception as exc:  # one bad file must not stop a load
+            _warn(f"refused {f}: {type(exc).__name__}: {exc}")
+            refused += 1
+            continue
         counts[result.status] = counts.get(result.status, 0) + 1
         stored.add(result.report_id)
     archive.flush_index()
@@ -126,8 +174,8 @@ def cmd_load(args) -> int:
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing stored"
     summary += (f"; cross-year checks: {register.get('checks', 0)}"
                 f" ({register.get('fail', 0)} fail, {register.get('warn', 0)} warn)")
-    print(f"{args.db}: {len(files)} file(s): {summary}" + (f", {failed} failed" if failed else ""))
-    return 1 if failed else 0
+    print(f"{args.db}: {len(files)} file(s): {summary}" + (f", {refused} refused" if refused else ""))
+    return 1 if refused else 0
 
 
 def cmd_reparse(args) -> int:
