@@ -178,23 +178,64 @@ def cmd_load(args) -> int:
     return 1 if refused else 0
 
 
+#: words in a version's warnings -> the tool (crawler/doctor.py key) whose absence they report
+TOOL_WORDS = {"LibreOffice": "libreoffice", "soffice": "libreoffice", "tesseract": "tesseract",
+              "Tesseract": "tesseract", "chi_sim": "tesseract", "pdftoppm": "poppler"}
+
+
+def waiting_for(warnings: str) -> list[str]:
+    """The doctor keys of the tools a version's warnings say were missing and still are."""
+    from crawler import doctor
+
+    keys = {k for word, k in TOOL_WORDS.items() if word in warnings and "not installed" in warnings
+            or word == "chi_sim" and "no chi_sim data" in warnings}
+    return sorted(k for k in keys if not doctor.present(k))
+
+
 def cmd_reparse(args) -> int:
-    """Re-derive sections, cells and checks of stored versions with the current parser."""
+    """Re-derive sections, cells and checks of stored versions with the current parser: those
+    from another parser version, and those nothing (or too little) was read from — unreadable,
+    image_only, or a format not read for lack of a tool — that a newly installed tool may read."""
     db = Path(args.db)
     if not db.exists():
         raise UserError(f"{db}: no such archive")
+    from crawler import doctor
     from pipelines import PARSER_VERSION
 
     from .store import Archive
 
     archive = Archive(db)
-    ids = None if not args.all else [v for (v,) in archive.db.execute("SELECT id FROM versions ORDER BY id")]
-    if ids is None:
-        ids = archive.outdated_versions(PARSER_VERSION)
-    result = archive.reparse(version_ids=ids, progress=_warn)
+    waiting: dict[str, int] = {}
+    if args.all:
+        result = archive.reparse(version_ids=[v for (v,) in archive.db.execute("SELECT id FROM versions")],
+                                 progress=_warn)
+        line = f"{db}: {result['reparsed']} version(s) re-parsed with parser {PARSER_VERSION}"
+    else:
+        outdated = archive.outdated_versions(PARSER_VERSION)
+        unread = []
+        for vid, warnings in archive.unread_versions():
+            still = waiting_for(warnings)
+            if vid in outdated:
+                continue
+            if still:   # the tool is still missing: re-parsing would give the same again
+                for k in still:
+                    waiting[k] = waiting.get(k, 0) + 1
+            else:
+                unread.append(vid)
+        r_old = archive.reparse(version_ids=outdated, progress=_warn)
+        r_unread = archive.reparse(version_ids=unread, progress=_warn)
+        result = {k: r_old[k] + r_unread[k] for k in r_old}
+        line = (f"{db}: {result['reparsed']} version(s) re-parsed with parser {PARSER_VERSION}: "
+                f"{r_old['reparsed']} from another parser version, {r_unread['reparsed']} unreadable or "
+                f"not read for lack of a tool ({r_unread['readable']} of them now readable)")
     archive.close()
-    print(f"{db}: {result['reparsed']} version(s) re-parsed with parser {PARSER_VERSION}"
-          + (f", {result['failed']} failed" if result["failed"] else ""))
+    if result["failed"]:
+        line += f", {result['failed']} failed"
+    print(line)
+    for key, n in sorted(waiting.items()):
+        tool = doctor.BY_KEY[key]
+        print(f"{n} version(s) still wait for {tool.name} ({' '.join(tool.packages)}): "
+              "`xxgk doctor --install`, then `xxgk reparse`")
     return 1 if result["failed"] else 0
 
 

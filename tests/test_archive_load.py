@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -232,3 +234,65 @@ def test_devices_and_size_limits(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(parse_cli, "MAX_FILE_BYTES", 1024)
     assert main(["load", str(big), "--db", str(tmp_path / "a.db")]) == 1
     assert "over the 1,024-byte limit" in capsys.readouterr().err
+
+
+def test_reparse_reads_what_a_newly_installed_tool_can_read(tmp_path, monkeypatch, capsys):
+    """A DOC stored while LibreOffice was missing (PATH without soffice) is unreadable; `xxgk
+    reparse` leaves it, saying it waits for LibreOffice; once the tool is there (PATH back),
+    it re-parses it without --all, says so, and the report is a report with its tables."""
+    from pipelines import parse_document
+    from tests.tools import require
+
+    require("libreoffice")
+    from db.store import Archive
+
+    doc = (Path(__file__).parent / "fixtures/attachments/report_003.doc").read_bytes()
+    real_path = os.environ["PATH"]
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))      # LibreOffice "not installed"
+    record = parse_document(doc, url="http://www.example.gov.cn/2024/report.doc")
+    assert record["kind"] == "unreadable" and "LibreOffice" in record["warnings"][0]
+    db = tmp_path / "a.db"
+    with Archive(db) as archive:
+        archive.store(record, doc, {"url": "http://www.example.gov.cn/2024/report.doc",
+                                    "fetched_at": "2025-02-01T00:00:00+00:00", "content_type": "application/msword"})
+    assert main(["reparse", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "0 version(s) re-parsed" in out and "1 version(s) still wait for LibreOffice" in out
+
+    monkeypatch.setenv("PATH", real_path)                         # now installed
+    assert main(["reparse", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert ("1 version(s) re-parsed with parser" in out and "0 from another parser version" in out
+            and "1 unreadable or not read for lack of a tool (1 of them now readable)" in out), out
+    conn = sqlite3.connect(db)
+    kind, title, year = conn.execute("SELECT kind, title, report_year FROM reports").fetchone()
+    assert kind == "report" and year == 2024 and title
+    assert conn.execute("SELECT count(*) FROM cells").fetchone()[0] > 50
+    assert conn.execute("SELECT count(*) FROM versions").fetchone()[0] == 1
+    assert main(["reparse", "--db", str(db)]) == 0                # nothing left
+    assert "0 version(s) re-parsed" in capsys.readouterr().out
+
+
+def test_reparse_never_points_a_report_at_an_older_version(tmp_path, shared_dir, capsys):
+    """Re-parsing every version (the old one too) leaves the report on its newest version."""
+    db = tmp_path / "a.db"
+    seed = (shared_dir / "seed/tuoli-2023-report.txt").read_bytes()
+    page = tmp_path / "r.txt"
+    (tmp_path / "r.source.json").write_text(json.dumps({"original_url": "http://x.gov.cn/r.html"}), "utf-8")
+    page.write_bytes(seed)
+    assert main(["load", str(page), "--db", str(db)]) == 0
+    page.write_bytes(seed.replace("托里县政务服务中心".encode(), "托里县政务服务中心（修订）".encode(), 1))
+    assert main(["load", str(page), "--db", str(db)]) == 0
+    conn = sqlite3.connect(db)
+    (old, new), newest = [v for (v,) in conn.execute("SELECT id FROM versions ORDER BY id")], \
+        conn.execute("SELECT version_id, title FROM reports").fetchone()
+    assert newest[0] == new and "修订" in newest[1]
+    with conn:   # only the older version is outdated: the one re-parsed
+        conn.execute("UPDATE versions SET parser_version = '0.1' WHERE id = ?", (old,))
+    capsys.readouterr()
+    assert main(["reparse", "--db", str(db)]) == 0
+    assert "1 version(s) re-parsed" in capsys.readouterr().out
+    assert conn.execute("SELECT version_id, title FROM reports").fetchone() == newest
+    assert main(["reparse", "--db", str(db), "--all"]) == 0
+    assert conn.execute("SELECT version_id, title FROM reports").fetchone() == newest
+    assert conn.execute("SELECT count(*) FROM cells WHERE version_id = ?", (old,)).fetchone()[0] > 0
