@@ -287,7 +287,9 @@ def register_plugin() -> None:
 def cmd_serve(args) -> int:
     db = Path(args.db)
     if not db.exists():
-        raise UserError(f"{db}: no such archive (build one with `xxgk load PATH --db {db}`)")
+        demo = " or serve the demo's: `xxgk serve --db demo.db`" if Path("demo.db").exists() else ""
+        raise UserError(f"{db}: no such archive (build one with `xxgk crawl --db {db}`, `xxgk load PATH --db {db}` "
+                        f"or `xxgk demo --db {db}`{demo})")
     from .schema import open_archive
 
     # migrate before serving: Datasette opens the file read-only

@@ -212,7 +212,7 @@ def test_demo_stores_attachment_only_reports(tmp_path):
     r = subprocess.run([sys.executable, "-m", "crawler.cli", "demo", "--db", str(db)], cwd=REPO,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
-    assert "reports read from a file" in r.stdout and "attachments 5 files" in r.stdout, r.stdout[-800:]
+    assert "2 reports read from a file" in r.stdout and "5 attachment files in" in r.stdout, r.stdout[-800:]
     rows = query(db, "SELECT r.id, r.title FROM attachments a JOIN reports r ON r.id = a.report_id "
                      "WHERE a.role = 'report'")
     assert {t for _, t in rows} == {"洪泽区人民政府2023年政府信息公开工作年度报告",
