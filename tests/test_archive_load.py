@@ -272,27 +272,3 @@ def test_reparse_reads_what_a_newly_installed_tool_can_read(tmp_path, monkeypatc
     assert main(["reparse", "--db", str(db)]) == 0                # nothing left
     assert "0 version(s) re-parsed" in capsys.readouterr().out
 
-
-def test_reparse_never_points_a_report_at_an_older_version(tmp_path, shared_dir, capsys):
-    """Re-parsing every version (the old one too) leaves the report on its newest version."""
-    db = tmp_path / "a.db"
-    seed = (shared_dir / "seed/tuoli-2023-report.txt").read_bytes()
-    page = tmp_path / "r.txt"
-    (tmp_path / "r.source.json").write_text(json.dumps({"original_url": "http://x.gov.cn/r.html"}), "utf-8")
-    page.write_bytes(seed)
-    assert main(["load", str(page), "--db", str(db)]) == 0
-    page.write_bytes(seed.replace("托里县政务服务中心".encode(), "托里县政务服务中心（修订）".encode(), 1))
-    assert main(["load", str(page), "--db", str(db)]) == 0
-    conn = sqlite3.connect(db)
-    (old, new), newest = [v for (v,) in conn.execute("SELECT id FROM versions ORDER BY id")], \
-        conn.execute("SELECT version_id, title FROM reports").fetchone()
-    assert newest[0] == new and "修订" in newest[1]
-    with conn:   # only the older version is outdated: the one re-parsed
-        conn.execute("UPDATE versions SET parser_version = '0.1' WHERE id = ?", (old,))
-    capsys.readouterr()
-    assert main(["reparse", "--db", str(db)]) == 0
-    assert "1 version(s) re-parsed" in capsys.readouterr().out
-    assert conn.execute("SELECT version_id, title FROM reports").fetchone() == newest
-    assert main(["reparse", "--db", str(db), "--all"]) == 0
-    assert conn.execute("SELECT version_id, title FROM reports").fetchone() == newest
-    assert conn.execute("SELECT count(*) FROM cells WHERE version_id = ?", (old,)).fetchone()[0] > 0
