@@ -36,5 +36,5 @@ def needs(*keys: str):
 def require(*keys: str) -> None:
     """Skip now, naming the missing tool."""
     why = missing(*keys)
-    if why:
-        pytest.skip(why)
+    if why:   # reported at the test's own line, not this one
+        raise pytest.skip.Exception(why, _use_item_location=True)
