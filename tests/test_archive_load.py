@@ -272,3 +272,32 @@ def test_reparse_reads_what_a_newly_installed_tool_can_read(tmp_path, monkeypatc
     assert main(["reparse", "--db", str(db)]) == 0                # nothing left
     assert "0 version(s) re-parsed" in capsys.readouterr().out
 
+
+
+
+def test_a_file_the_archive_cannot_store_is_refused_and_the_load_goes_on(tmp_path, shared_dir, capsys,
+                                                                          monkeypatch):
+    """A store that fails for one file (here: made to raise for it): that file is refused with
+    one line, nothing of it stored, and the next file is loaded."""
+    from db.store import Archive
+
+    src = (shared_dir / "seed/tuoli-2023-report.txt").read_text("utf-8")
+    (tmp_path / "a.txt").write_text(src, "utf-8")
+    (tmp_path / "b.txt").write_text(src.replace("托里县政务服务中心", "托里县人民政府"), "utf-8")
+    real_store = Archive.store
+
+    def store(self, record, raw, meta=None):
+        if meta and meta["url"].endswith("/a.txt"):
+            raise OverflowError("Python int too large to convert to SQLite INTEGER")
+        return real_store(self, record, raw, meta)
+
+    monkeypatch.setattr(Archive, "store", store)
+    db = tmp_path / "x.db"
+    assert main(["load", str(tmp_path), "--db", str(db)]) == 1
+    out, err = capsys.readouterr()
+    assert "1 new" in out and "1 refused" in out
+    assert [ln for ln in err.splitlines() if "refused" in ln] == [
+        f"xxgk load: refused {tmp_path / 'a.txt'}: OverflowError: Python int too large to convert to SQLite INTEGER"]
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT url FROM reports").fetchall() == [((tmp_path / "b.txt").resolve().as_uri(),)]
+    assert conn.execute("SELECT count(DISTINCT report_id) FROM cells").fetchone()[0] == 1
