@@ -32,7 +32,8 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def iter_files(paths):
-    """(path, None) for each file to load under ``paths``, or (path, reason) for one refused.
+    """(path, None, named) for each file to load under ``paths``, or (path, reason, named) for
+    one refused; ``named``: given on the command line (read even through a symbolic link).
 
     A file named on the command line is tried whatever its name (as ``xxgk parse`` would); in a
     folder (recursively, sorted) the .html, .htm and .txt files are, and the rest is skipped
@@ -43,7 +44,7 @@ def iter_files(paths):
         if not p.exists() and not p.is_symlink():
             raise UserError(f"{p}: no such file or folder")
         if not p.is_dir():
-            yield p, None
+            yield p, None, True
             continue
         root = p.resolve()
         found = []
@@ -63,12 +64,16 @@ def iter_files(paths):
                     why = f"a symbolic link out of {p} (to {target}), not followed"
                 elif target in seen or not target.exists():
                     continue
+                else:
+                    f = target   # read the file itself (never through a link)
+            if why is None and f.resolve() in seen:
+                continue
             if why is None and f.suffix.lower() not in LOADABLE:
                 _warn(f"skipping {f}: not .html, .htm or .txt")
                 continue
             if why is None:
                 seen.add(f.resolve())
-            yield f, why
+            yield f, why, False
 
 
 def _sidecar_url(entry) -> str | None:
@@ -146,12 +151,12 @@ def cmd_load(args) -> int:
     counts: dict[str, int] = {}
     refused = 0
     stored: set[int] = set()
-    for f, why in files:
+    for f, why, named in files:
         try:
             if why:
                 raise UserError(f"{f}: {why}")
             url = original_url(f)
-            data = read_input(f)
+            data = read_input(f, follow_symlinks=named)   # in a folder: a file swapped for a link is refused
             record = accept(data, str(f), url=url)
             result = archive.store(record, data, file_meta(f, record, url))
         except UserError as exc:

@@ -301,3 +301,17 @@ def test_a_file_the_archive_cannot_store_is_refused_and_the_load_goes_on(tmp_pat
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT url FROM reports").fetchall() == [((tmp_path / "b.txt").resolve().as_uri(),)]
     assert conn.execute("SELECT count(DISTINCT report_id) FROM cells").fetchone()[0] == 1
+
+
+def test_loading_twice_a_second_apart_changes_nothing(tmp_path, shared_dir, capsys):
+    """The register refresh after a load keeps unchanged rows as they were (loaded_at of
+    registry_portals too), so a second load of the same file later changes nothing."""
+    import time
+
+    db = tmp_path / "a.db"
+    assert main(["load", str(shared_dir / "seed"), "--db", str(db)]) == 0
+    first = _dump(db)
+    time.sleep(1.1)
+    assert main(["load", str(shared_dir / "seed"), "--db", str(db)]) == 0
+    assert "1 unchanged" in capsys.readouterr().out
+    assert _dump(db) == first
