@@ -30,6 +30,7 @@ HANDLERS = {
     "portals": "crawler.commands:cmd_portals",
     "sample-portals": "crawler.commands:cmd_sample_portals",
     "store-worker": "crawler.distributed:cmd_store_worker",
+    "doctor": "crawler.doctor:cmd_doctor",
 }
 
 
@@ -89,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--crawl", default=None, help="name of the shared crawl (XXGK_REDIS_CRAWL, default portals)")
     s.add_argument("--fail-on-alert", action="store_true", help="exit non-zero when a crawl-health alert fires")
     s.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
+
+    s = sub.add_parser("doctor", help="the optional system tools (LibreOffice, Tesseract, poppler, redis-server, "
+                                      "Chromium): present or not, version, what each enables")
+    s.add_argument("--install", action="store_true",
+                   help="install the missing Debian packages of .ci/apt-packages.txt with apt-get (idempotent)")
+    s.add_argument("--dry-run", action="store_true", help="with --install: print the apt-get lines only")
     return p
 
 

@@ -111,12 +111,149 @@ def cmd_crawl(args) -> int:
     return 1 if (alerts and args.fail_on_alert) else 0
 
 
+#: the words for each per-portal count of a crawl (BaseSpider.portal_summary), in print order
+COUNT_WORDS = (
+    ("reports", "report(s) archived"),
+    ("unchanged", "unchanged since the last crawl"),
+    ("fresh", "not re-requested (checked within XXGK_REVALIDATE_DAYS)"),
+    ("attachments", "file(s) downloaded"),
+    ("skipped", "item(s) skipped as not reports"),
+    ("duplicate", "duplicate(s) (one report at two URLs)"),
+    ("dead", "dead link(s)"),
+    ("robots", "link(s) disallowed by robots.txt"),
+    ("refused", "link(s) refused (other sites, private addresses)"),
+    ("lists", "list page(s) read"),
+    ("tables_parsed", "table(s) parsed"),
+    ("checks_failed", "check(s) failed"),
+    ("attachment_warnings", "unreadable attachment(s)"),
+)
+
+
 def summary_line(pid: str, s: dict) -> str:
-    state = "BLOCKED" if s.get("blocked") else "ok"
-    return (f"{pid:16s} {s.get('platform', ''):9s} {state:7s} reports {s.get('reports', 0):3d}  "
-            f"unchanged {s.get('unchanged', 0):3d}  files {s.get('attachments', 0):2d}  skipped {s.get('skipped', 0):3d}  dead {s.get('dead', 0):2d}  "
-            f"robots {s.get('robots', 0):2d}  refused {s.get('refused', 0):2d}  lists {s.get('lists', 0):2d}  "
-            f"tables {s.get('tables_parsed', 0):3d}  checks failed {s.get('checks_failed', 0):2d}")
+    """One portal of a demo crawl, each count in words (zero counts left out)."""
+    head = f"{pid} ({s.get('platform', '')})"
+    if s.get("blocked"):
+        return f"{head}: BLOCKED by an anti-bot challenge: recorded and skipped, not solved"
+    parts = [f"{s.get(k, 0)} {words}" for k, words in COUNT_WORDS if s.get(k) or k == "reports"]
+    return f"{head}: " + ", ".join(parts)
+
+
+#: crawl_log reasons in words (the demo summary)
+REFUSED_WORDS = {"offsite": "link(s) to other sites not followed",
+                 "private_address": "link(s) to private or loopback addresses refused",
+                 "scheme": "link(s) that are not http(s) refused",
+                 "portal_blocked": "request(s) to a blocked portal not sent"}
+SKIP_WORDS = {"infographic": "图解 / 图片版", "interpretation": "解读", "notice": "notices",
+              "other_report": "other reports (not the annual report)"}
+
+
+def _named_counts(rows) -> str:
+    return ", ".join(f"{n} {name}" for name, n in rows)
+
+
+def demo_summary(db: Path, first_log_id: int, totals: dict, warnings: list[str], seconds: float) -> list[str]:
+    """The demo's closing summary, from the archive and this run's crawl_log rows: every
+    count in words, what failed named, and the warnings collected during the crawl."""
+    import sqlite3
+    con = sqlite3.connect(db)
+    q = lambda sql, *a: con.execute(sql, a).fetchall()   # noqa: E731
+    n_reports = q("SELECT count(*) FROM reports")[0][0]
+    log = lambda event: q("SELECT reason, count(*) FROM crawl_log WHERE id > ? AND event = ? "   # noqa: E731
+                          "GROUP BY 1 ORDER BY 2 DESC, 1", first_log_id, event)
+    skipped = log("skipped")
+    refused = log("refused")
+    blocked = log("blocked")
+    failed = q("SELECT c.name, count(*) FROM checks c JOIN reports r ON r.version_id = c.version_id "
+               "WHERE c.status = 'fail' AND c.name NOT LIKE 'crossyear%' GROUP BY 1 ORDER BY 2 DESC, 1")
+    crossyear = q("SELECT c.name, count(*) FROM checks c JOIN reports r ON r.version_id = c.version_id "
+                  "WHERE c.status = 'fail' AND c.name LIKE 'crossyear%' GROUP BY 1 ORDER BY 2 DESC, 1")
+    unreadable_reports = q("SELECT r.url, json_extract(v.warnings, '$[0]') FROM reports r "
+                           "JOIN versions v ON v.id = r.version_id WHERE r.kind IN ('unreadable', 'image_only')")
+    try:
+        n_files, n_file_reports = q(
+            "SELECT count(DISTINCT sha256), count(DISTINCT CASE WHEN role = 'report' THEN report_id END)"
+            " FROM attachments WHERE sha256 IS NOT NULL")[0]
+        bad_files = q("SELECT url, coalesce(error, parsed_kind) FROM attachments WHERE status = 'downloaded' "
+                      "AND parsed_kind IN ('unreadable', 'image_only') AND role IS NOT 'report'")
+        failed_files = q("SELECT url, error FROM attachments WHERE status = 'failed'")
+    except sqlite3.Error:
+        n_files = n_file_reports = 0
+        bad_files = failed_files = []
+    con.close()
+
+    out = [f"summary ({seconds:.1f} s):",
+           f"  {n_reports} reports in {db}: {totals.get('reports', 0)} report pages or files fetched this run, "
+           f"{totals.get('unchanged', 0)} unchanged since the last run"]
+    out.append(f"  {totals.get('tables_parsed', 0)} tables parsed; "
+               + (f"{sum(n for _, n in failed)} checks failed (a report's own numbers do not add up): "
+                  f"{_named_counts(failed)} — canned query balance_failures" if failed
+                  else "0 checks failed (every report's numbers add up)"))
+    if crossyear:
+        out.append(f"  {sum(n for _, n in crossyear)} cross-year checks failed (a report against the "
+                   f"year before): {_named_counts(crossyear)} — canned query crossyear_failures")
+    out.append(f"  {n_files} attachment files in {db}.files/ ({totals.get('attachments', 0)} downloaded this run), "
+               f"{n_file_reports} reports read from a file")
+    n_unread = len(unreadable_reports) + len(bad_files)
+    out.append(f"  {n_unread} unreadable" + (":" if n_unread else " (every report and attachment was read)"))
+    for url, why in unreadable_reports:
+        out.append(f"    report {url}: {why or 'nothing could be read'}")
+    if any("not installed" in (why or "") for _, why in unreadable_reports):
+        out.append(f"    (`xxgk doctor --install` installs the missing tool, then `xxgk reparse --db {db}` reads it)")
+    for url, why in bad_files:
+        out.append(f"    attachment {url}: {(why or '')[:120]} (kept in the files folder)")
+    for url, why in failed_files:
+        out.append(f"  attachment not downloaded: {url}: {why}")
+    for why, n in blocked:
+        out.append(f"  {n} portal(s) blocked ({why}): recorded as blocked and skipped, never solved")
+    if skipped:
+        other = {r: n for r, n in skipped if r in SKIP_WORDS}
+        if other:
+            out.append(f"  {sum(other.values())} items skipped as not reports: "
+                       + ", ".join(f"{n} {SKIP_WORDS[r]}" for r, n in other.items()))
+        for why, n in skipped:
+            if why in SKIP_WORDS:
+                continue
+            if why.startswith("duplicate of"):
+                out.append(f"  {n} duplicate: one report at two URLs, archived once ({why})")
+            elif why == "dead_link":
+                out.append(f"  {n} dead link(s) (HTTP 404 after retries)")
+            elif why == "robots_disallowed":
+                out.append(f"  {n} link(s) disallowed by robots.txt, not fetched")
+            else:
+                out.append(f"  {n} skipped: {why}")
+    for why, n in refused:
+        out.append(f"  {n} {REFUSED_WORDS.get(why, f'refused ({why})')}")
+    if warnings:
+        out.append(f"warnings during the crawl ({len(warnings)}):")
+        out += [f"  {w}" for w in warnings]
+    out.append(f"browse it: xxgk serve --db {db}")
+    return out
+
+
+class _Collect:
+    """A logging handler that keeps WARNING and worse (deduplicated) for the demo summary,
+    instead of printing them in the middle of the per-portal lines."""
+
+    def __init__(self):
+        import logging
+        self.messages: list[str] = []
+        self.handler = logging.Handler(logging.WARNING)
+        self.handler.emit = self._emit
+
+    def _emit(self, record) -> None:
+        msg = f"{record.levelname.lower()}: {record.getMessage()}"
+        msg = msg if len(msg) <= 400 else msg[:399] + "…"
+        if msg not in self.messages:
+            self.messages.append(msg)
+
+    def __enter__(self):
+        import logging
+        logging.getLogger().addHandler(self.handler)
+        return self
+
+    def __exit__(self, *exc):
+        import logging
+        logging.getLogger().removeHandler(self.handler)
 
 
 DEMO_SETTINGS = {
@@ -126,6 +263,7 @@ DEMO_SETTINGS = {
     "RETRY_BACKOFF_BASE": 0.2,
     "DOWNLOAD_TIMEOUT": 10,
     "LOG_LEVEL": "WARNING",
+    "LOG_ENABLED": False,               # warnings are collected into the summary (_Collect)
 }
 
 
@@ -134,14 +272,23 @@ def cmd_demo(args) -> int:
 
     db = Path(args.db)
     t0 = time.time()
+    first_log_id = 0
+    if db.exists():
+        import sqlite3
+        try:
+            con = sqlite3.connect(db)
+            first_log_id = con.execute("SELECT coalesce(max(id), 0) FROM crawl_log").fetchone()[0]
+            con.close()
+        except sqlite3.Error:
+            pass
     try:  # fixed ports, so that a second demo into the same archive is incremental
         sp = SamplePortals(args.sample_port if hasattr(args, "sample_port") else 8765)
     except OSError:
         sp = SamplePortals()
-    with sp, tempfile.TemporaryDirectory() as tmp:
+    with sp, tempfile.TemporaryDirectory() as tmp, _Collect() as collected:
         registry = sp.write_registry(Path(tmp) / "sample-portals.csv")
         settings = _settings({**DEMO_SETTINGS, "XXGK_DB": str(db)})
-        print(f"xxgk demo: {len(sp.sites)} sample portals on 127.0.0.1, archive {db}")
+        print(f"xxgk demo: {len(sp.sites)} sample portals on 127.0.0.1, archive {db}, files in {db}.files/")
         totals: dict[str, int] = {}
 
         def done(crawler):
@@ -153,24 +300,8 @@ def cmd_demo(args) -> int:
 
         jobs = [("portals", {"registry": str(registry), "portal": f"sample-{key}"}) for key in sp.sites]
         run_crawls(settings, jobs, on_done=done)
-    import sqlite3
-    con = sqlite3.connect(db)
-    n_reports = con.execute("SELECT count(*) FROM reports").fetchone()[0]
-    try:
-        n_files, n_file_reports = con.execute(
-            "SELECT count(DISTINCT sha256), count(DISTINCT CASE WHEN role = 'report' THEN report_id END)"
-            " FROM attachments WHERE sha256 IS NOT NULL").fetchone()
-    except sqlite3.Error:
-        n_files = n_file_reports = 0
-    con.close()
-    print(f"\nsummary: {n_reports} reports in {db} ({totals.get('reports', 0)} fetched this run, "
-          f"{totals.get('unchanged', 0)} unchanged), attachments {n_files} files "
-          f"({totals.get('attachments', 0)} fetched this run, {n_file_reports} reports read from a file, "
-          f"{totals.get('attachment_warnings', 0)} unreadable), tables parsed {totals.get('tables_parsed', 0)}, "
-          f"checks failed {totals.get('checks_failed', 0)}, blocked portals {totals.get('blocked', 0)}, "
-          f"skipped {totals.get('skipped', 0)} (+{totals.get('duplicate', 0)} duplicate), "
-          f"dead links {totals.get('dead', 0)}, robots-disallowed {totals.get('robots', 0)}, "
-          f"refused {totals.get('refused', 0)} — {time.time() - t0:.1f} s")
+    print()
+    print("\n".join(demo_summary(db, first_log_id, totals, collected.messages, time.time() - t0)))
     if args.serve:
         from db.cli import cmd_serve
         return cmd_serve(argparse.Namespace(db=str(db), port=args.port, host="127.0.0.1"))

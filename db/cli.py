@@ -4,12 +4,18 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 
 from crawler.cli import UserError
 
 LOADABLE = {".html", ".htm", ".txt"}
+#: what a named file's format is stored as (reparse hands it back to the parser)
+CONTENT_TYPES = {"text": "text/plain", "html": "text/html", "pdf": "application/pdf",
+                 "zip": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                 "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                 "ole": "application/msword", "doc": "application/msword", "image": "image/png"}
 METADATA = Path(__file__).resolve().parent.parent / "metadata.json"
 
 
@@ -17,17 +23,57 @@ def _warn(msg: str) -> None:
     print(f"xxgk load: {msg}", file=sys.stderr)
 
 
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
 def iter_files(paths):
-    """Loadable files under ``paths`` (files or folders, recursively), sorted; warns about the rest."""
+    """(path, None, named) for each file to load under ``paths``, or (path, reason, named) for
+    one refused; ``named``: given on the command line (read even through a symbolic link).
+
+    A file named on the command line is tried whatever its name (as ``xxgk parse`` would); in a
+    folder (recursively, sorted) the .html, .htm and .txt files are, and the rest is skipped
+    with a line each. A folder is never left: symbolic links that point out of it are refused,
+    links to folders are not descended (a link inside the folder reaches what the walk reaches
+    anyway), and what is not a regular file (device, FIFO, socket) is refused unread."""
     for p in map(Path, paths):
-        if not p.exists():
+        if not p.exists() and not p.is_symlink():
             raise UserError(f"{p}: no such file or folder")
-        files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
-        for f in files:
-            if f.suffix.lower() in LOADABLE:
-                yield f
-            else:
+        if not p.is_dir():
+            yield p, None, True
+            continue
+        root = p.resolve()
+        found = []
+        for folder, dirs, names in os.walk(p, followlinks=False):
+            for d in list(dirs):
+                if os.path.islink(os.path.join(folder, d)):
+                    dirs.remove(d)
+                    target = Path(folder, d).resolve()
+                    if not _inside(target, root):
+                        found.append((Path(folder, d), f"a symbolic link out of {p} (to {target}), not followed"))
+            found += [(Path(folder, n), None) for n in names]
+        seen: set[Path] = set()
+        for f, why in sorted(found, key=lambda x: str(x[0])):
+            if why is None and f.is_symlink():
+                target = f.resolve()
+                if not _inside(target, root):
+                    why = f"a symbolic link out of {p} (to {target}), not followed"
+                elif target in seen or not target.exists():
+                    continue
+                else:
+                    f = target   # read the file itself (never through a link)
+            if why is None and f.resolve() in seen:
+                continue
+            if why is None and f.suffix.lower() not in LOADABLE:
                 _warn(f"skipping {f}: not .html, .htm or .txt")
+                continue
+            if why is None:
+                seen.add(f.resolve())
+            yield f, why, False
 
 
 def _sidecar_url(entry) -> str | None:
@@ -88,32 +134,39 @@ def file_meta(path: Path, record: dict, url: str | None = None) -> dict:
         "url": url or record.get("url") or path.resolve().as_uri(),
         "fetched_at": fetched,
         "encoding": record.get("encoding"),
-        "content_type": "text/plain" if path.suffix.lower() == ".txt" else "text/html",
+        "content_type": CONTENT_TYPES.get(record.get("format"))
+        or ("text/plain" if path.suffix.lower() == ".txt" else "text/html"),
     }
 
 
 def cmd_load(args) -> int:
-    try:
-        from pipelines import parse_document
-    except ImportError as exc:  # pragma: no cover - the parser is part of the package
-        raise UserError(f"the parser is not available: {exc}") from exc
+    """``xxgk parse`` + store: each file must pass what ``xxgk parse`` accepts (pipelines/cli.py);
+    a refused file gets one line on stderr and the load goes on with the rest."""
+    from pipelines.cli import accept, read_input
+
     from .store import Archive
 
     files = list(iter_files(args.paths))
     archive = Archive(args.db)
     counts: dict[str, int] = {}
-    failed = 0
+    refused = 0
     stored: set[int] = set()
-    for f in files:
-        data = f.read_bytes()
-        url = original_url(f)
+    for f, why, named in files:
         try:
-            record = parse_document(data, url=url)
-        except Exception as exc:  # one bad file must not stop a load
-            _warn(f"{f}: could not parse: {type(exc).__name__}: {exc}")
-            failed += 1
+            if why:
+                raise UserError(f"{f}: {why}")
+            url = original_url(f)
+            data = read_input(f, follow_symlinks=named)   # in a folder: a file swapped for a link is refused
+            record = accept(data, str(f), url=url)
+            result = archive.store(record, data, file_meta(f, record, url))
+        except UserError as exc:
+            _warn(f"refused {exc}")
+            refused += 1
             continue
-        result = archive.store(record, data, file_meta(f, record, url))
+        except Exception as exc:  # one bad file must not stop a load
+            _warn(f"refused {f}: {type(exc).__name__}: {exc}")
+            refused += 1
+            continue
         counts[result.status] = counts.get(result.status, 0) + 1
         stored.add(result.report_id)
     archive.flush_index()
@@ -126,27 +179,68 @@ def cmd_load(args) -> int:
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing stored"
     summary += (f"; cross-year checks: {register.get('checks', 0)}"
                 f" ({register.get('fail', 0)} fail, {register.get('warn', 0)} warn)")
-    print(f"{args.db}: {len(files)} file(s): {summary}" + (f", {failed} failed" if failed else ""))
-    return 1 if failed else 0
+    print(f"{args.db}: {len(files)} file(s): {summary}" + (f", {refused} refused" if refused else ""))
+    return 1 if refused else 0
+
+
+#: words in a version's warnings -> the tool (crawler/doctor.py key) whose absence they report
+TOOL_WORDS = {"LibreOffice": "libreoffice", "soffice": "libreoffice", "tesseract": "tesseract",
+              "Tesseract": "tesseract", "chi_sim": "tesseract", "pdftoppm": "poppler"}
+
+
+def waiting_for(warnings: str) -> list[str]:
+    """The doctor keys of the tools a version's warnings say were missing and still are."""
+    from crawler import doctor
+
+    keys = {k for word, k in TOOL_WORDS.items() if word in warnings and "not installed" in warnings
+            or word == "chi_sim" and "no chi_sim data" in warnings}
+    return sorted(k for k in keys if not doctor.present(k))
 
 
 def cmd_reparse(args) -> int:
-    """Re-derive sections, cells and checks of stored versions with the current parser."""
+    """Re-derive sections, cells and checks of stored versions with the current parser: those
+    from another parser version, and those nothing (or too little) was read from — unreadable,
+    image_only, or a format not read for lack of a tool — that a newly installed tool may read."""
     db = Path(args.db)
     if not db.exists():
         raise UserError(f"{db}: no such archive")
+    from crawler import doctor
     from pipelines import PARSER_VERSION
 
     from .store import Archive
 
     archive = Archive(db)
-    ids = None if not args.all else [v for (v,) in archive.db.execute("SELECT id FROM versions ORDER BY id")]
-    if ids is None:
-        ids = archive.outdated_versions(PARSER_VERSION)
-    result = archive.reparse(version_ids=ids, progress=_warn)
+    waiting: dict[str, int] = {}
+    if args.all:
+        result = archive.reparse(version_ids=[v for (v,) in archive.db.execute("SELECT id FROM versions")],
+                                 progress=_warn)
+        line = f"{db}: {result['reparsed']} version(s) re-parsed with parser {PARSER_VERSION}"
+    else:
+        outdated = archive.outdated_versions(PARSER_VERSION)
+        unread = []
+        for vid, warnings in archive.unread_versions():
+            still = waiting_for(warnings)
+            if vid in outdated:
+                continue
+            if still:   # the tool is still missing: re-parsing would give the same again
+                for k in still:
+                    waiting[k] = waiting.get(k, 0) + 1
+            else:
+                unread.append(vid)
+        r_old = archive.reparse(version_ids=outdated, progress=_warn)
+        r_unread = archive.reparse(version_ids=unread, progress=_warn)
+        result = {k: r_old[k] + r_unread[k] for k in r_old}
+        line = (f"{db}: {result['reparsed']} version(s) re-parsed with parser {PARSER_VERSION}: "
+                f"{r_old['reparsed']} from another parser version, {r_unread['reparsed']} unreadable or "
+                f"not read for lack of a tool ({r_unread['readable']} of them now readable)")
     archive.close()
-    print(f"{db}: {result['reparsed']} version(s) re-parsed with parser {PARSER_VERSION}"
-          + (f", {result['failed']} failed" if result["failed"] else ""))
+    if result["failed"]:
+        line += f", {result['failed']} failed"
+    print(line)
+    for key, n in sorted(waiting.items()):
+        tool = doctor.BY_KEY[key]
+        print(f"{n} version(s) still wait for {tool.name} ({' '.join(tool.packages)}): "
+              "`xxgk doctor --install`, then `xxgk reparse`")
     return 1 if result["failed"] else 0
 
 
@@ -198,7 +292,9 @@ def register_plugin() -> None:
 def cmd_serve(args) -> int:
     db = Path(args.db)
     if not db.exists():
-        raise UserError(f"{db}: no such archive (build one with `xxgk load PATH --db {db}`)")
+        demo = " or serve the demo's: `xxgk serve --db demo.db`" if Path("demo.db").exists() else ""
+        raise UserError(f"{db}: no such archive (build one with `xxgk crawl --db {db}`, `xxgk load PATH --db {db}` "
+                        f"or `xxgk demo --db {db}`{demo})")
     from .schema import open_archive
 
     # migrate before serving: Datasette opens the file read-only

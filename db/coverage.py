@@ -89,7 +89,10 @@ def load_registry(db, path: str | Path) -> int:
             "source_file, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
             "region_code = excluded.region_code, name = excluded.name, level = excluded.level, "
             "base_url = excluded.base_url, platform = excluded.platform, enabled = excluded.enabled, "
-            "source_file = excluded.source_file, loaded_at = excluded.loaded_at",
+            "source_file = excluded.source_file, loaded_at = excluded.loaded_at "
+            # unchanged rows keep their loaded_at: loading the same files twice changes nothing
+            "WHERE " + " OR ".join(f"registry_portals.{c} IS NOT excluded.{c}" for c in (
+                "region_code", "name", "level", "base_url", "platform", "enabled", "source_file")),
             (r["id"].strip(), (r.get("region_code") or "").strip() or None, r.get("name"), r.get("level"),
              (r.get("base_url") or "").strip() or None, r.get("platform"), int(enabled), str(path), now),
         )

@@ -409,12 +409,22 @@ class Archive:
         return [v for (v,) in self.db.execute(
             "SELECT id FROM versions WHERE parser_version IS NOT ? ORDER BY id", (parser_version,))]
 
+    def unread_versions(self) -> list[tuple[int, str]]:
+        """(id, warnings) of versions nothing or too little was read from: ``kind`` unreadable, or
+        a warning that a tool was missing (LibreOffice, Tesseract or its chi_sim data, poppler; a
+        scan stored as image_only says so) — what a newly installed tool may now read."""
+        return list(self.db.execute(
+            "SELECT id, coalesce(warnings, '[]') FROM versions WHERE json_extract(record, '$.kind') "
+            "= 'unreadable' OR warnings LIKE '%not installed%' "
+            "OR warnings LIKE '%no chi_sim data%' ORDER BY id"))
+
     def reparse(self, parse=None, version_ids: list[int] | None = None, progress=None) -> dict:
         """Re-derive sections, cells, checks and the parsed record of stored versions from their
         stored bytes with the current parser (default: every version whose parser_version is
         not ``pipelines.PARSER_VERSION``). One transaction per version; the search index is
         rebuilt at the end (one more). Bytes, SHA-256, fetch times and clicks are untouched.
-        Returns counts: {"reparsed": n, "failed": n}."""
+        Returns counts: {"reparsed": n, "failed": n, "readable": n} (``readable``: re-parsed
+        versions whose kind is now neither unreadable nor image_only)."""
         if parse is None:
             from pipelines import PARSER_VERSION, parse_document as parse
         else:
@@ -422,7 +432,7 @@ class Archive:
         if version_ids is None:
             version_ids = self.outdated_versions(PARSER_VERSION) if PARSER_VERSION else []
         self.flush_index()
-        done = failed = 0
+        done = failed = readable = 0
         for vid in version_ids:
             row = self.db.execute(
                 "SELECT v.report_id, v.raw, v.raw_compression, v.encoding, v.content_type, r.url, "
@@ -464,12 +474,13 @@ class Archive:
                         agency_id = self._agency_id(record["agency"], {})
                     self._point_report_at(report_id, vid, record, agency_id, agency_name, {})
             done += 1
+            readable += record.get("kind") not in ("unreadable", "image_only")
         if done:
             from .schema import rebuild_search_index
 
             with self.db.atomic():
                 rebuild_search_index(self.db)
-        return {"reparsed": done, "failed": failed}
+        return {"reparsed": done, "failed": failed, "readable": readable}
 
     def _update_region(self, report_id: int, agency_id: int) -> None:
         self.db.execute(

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -59,3 +60,39 @@ def labelled_records(shared_dir) -> list[tuple[Path, dict]]:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+# ---------------------------------------------------------------- CI: a skip is a failure
+# CI installs every optional tool (`xxgk doctor --install`, .ci/run), so there a test that
+# skips (a missing tool, a missing module) did not test what it promises: it fails instead.
+IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if IN_CI and rep.skipped and not hasattr(rep, "wasxfail"):
+        reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+        rep.outcome = "failed"
+        rep.longrepr = f"skipped in CI (CI={os.environ.get('CI')}), where nothing may skip: {reason}"
+
+
+_SKIPPED_MODULES: list[str] = []
+
+
+def pytest_collectreport(report):
+    """A module-level skip (importorskip…) in CI: the run goes on, then fails (below)."""
+    if IN_CI and report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _SKIPPED_MODULES.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in _SKIPPED_MODULES:
+        terminalreporter.write_line(f"module skipped in CI, where nothing may skip: {line}", red=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _SKIPPED_MODULES and session.exitstatus == 0:
+        session.exitstatus = 1

@@ -17,6 +17,7 @@ import pytest
 
 from crawler.sample_portals import SamplePortals
 from tests.crawl_helpers import REPO, crawl_cmd, query
+from tests.tools import require
 
 PORTALS = ["trs", "hanweb", "gkmlpt", "epoint", "empire", "phpcms", "vsb"]
 
@@ -29,9 +30,8 @@ def free_port() -> int:
 
 @pytest.fixture()
 def redis_url(tmp_path):
+    require("redis")
     exe = shutil.which("redis-server")
-    if not exe:
-        pytest.skip("redis-server not installed (Debian package redis-server, .ci/apt-packages.txt)")
     port = free_port()
     proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                              "--dir", str(tmp_path), "--protected-mode", "yes"],

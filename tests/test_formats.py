@@ -5,14 +5,13 @@ official Word template filled with their numbers (DOCX, and DOC made by
 LibreOffice) and a scan of one (no text layer) for OCR; make_attachments.py
 there regenerates them. OCR and DOC need Debian's tesseract-ocr,
 tesseract-ocr-chi-sim, poppler-utils and LibreOffice (.ci/apt-packages.txt): in CI
-their absence is a failure, not a skip.
+their absence is a failure, not a skip (tests/tools.py, conftest.py).
 """
 from __future__ import annotations
 
 import io
 import json
 import os
-import shutil
 import time
 import zipfile
 from pathlib import Path
@@ -23,22 +22,13 @@ from pipelines import parse_document
 from pipelines.formats import convert, limits
 from pipelines.formats.compare import compare_copies
 from tests.expected import field_diffs
+from tests.tools import require
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO / "tests" / "fixtures" / "shared"
 LABELLED = SHARED / "corpus" / "labelled"
 FIXTURES = REPO / "tests" / "fixtures" / "attachments"
 
-IN_CI = bool(os.environ.get("CI"))
-
-
-def need_tool(*names: str) -> None:
-    """Skip locally when a Debian tool is missing; in CI (which installs them) fail."""
-    missing = [n for n in names if not shutil.which(n)]
-    if missing:
-        if IN_CI:
-            pytest.fail(f"{', '.join(missing)} not installed: .ci/apt-packages.txt should bring it")
-        pytest.skip(f"{', '.join(missing)} not installed")
 
 
 def expected(label: str) -> dict:
@@ -143,7 +133,7 @@ def test_docx_grid_expands_gridspan_and_vmerge():
 
 
 def test_doc_via_libreoffice_reproduces_every_value():
-    need_tool("soffice")
+    require("libreoffice")
     record = bounded((FIXTURES / "report_003.doc").read_bytes(), 150)
     n, diffs = field_diffs(record, expected("003"))
     assert diffs == [] and n > 60
@@ -170,7 +160,7 @@ def test_wps_is_told_from_doc_by_its_producer():
 
 
 def test_damaged_doc_warns():
-    need_tool("soffice")
+    require("libreoffice")
     data = (FIXTURES / "report_003.doc").read_bytes()
     record = bounded(data[:3000], 150)          # directory lost
     assert record["kind"] == "unreadable" and "damaged" in record["warnings"][0]
@@ -182,7 +172,7 @@ def test_damaged_doc_warns():
 # --------------------------------------------------------------------------- scans
 
 def test_scanned_pdf_is_read_by_ocr():
-    need_tool("tesseract", "pdftoppm")
+    require("tesseract", "poppler")
     record = bounded((FIXTURES / "scan_003.pdf").read_bytes(), 240)
     assert record["ocr"] is True and record["ocr_pages"] == [1, 2, 3, 4, 5]
     assert record["kind"] == "report"
@@ -197,7 +187,7 @@ def test_scanned_pdf_is_read_by_ocr():
 
 
 def test_mixed_pdf_ocrs_only_the_scanned_page():
-    need_tool("tesseract", "pdftoppm")
+    require("tesseract", "poppler")
     from pypdf import PdfReader, PdfWriter
     w = PdfWriter()
     w.add_page(PdfReader(LABELLED / "003.pdf").pages[0])
@@ -211,7 +201,7 @@ def test_mixed_pdf_ocrs_only_the_scanned_page():
 
 
 def test_ocr_is_capped_in_pages_and_time(monkeypatch):
-    need_tool("tesseract", "pdftoppm")
+    require("tesseract", "poppler")
     data = (FIXTURES / "scan_003.pdf").read_bytes()
     monkeypatch.setattr(limits, "MAX_OCR_PAGES", 1)
     record = bounded(data, 60)
@@ -231,7 +221,7 @@ def test_scanned_pdf_without_ocr_is_image_only(monkeypatch):
 
 
 def test_image_attachment_is_ocr_or_image_only():
-    need_tool("tesseract", "pdftoppm")
+    require("tesseract", "poppler")
     import subprocess
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:

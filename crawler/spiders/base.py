@@ -402,6 +402,8 @@ class PortalSpider(scrapy.Spider):
     def on_article_error(self, failure):
         request = failure.request
         pid = request.meta.get("portal")
+        if str(failure.value).startswith("refused ("):
+            return []   # the portal guard refused it (e.g. the portal is blocked): counted and logged there
         if pid:
             robots = "robots.txt" in str(failure.value)
             self.count(pid, "robots" if robots else "dead")
