@@ -132,9 +132,13 @@ def test_retry_after_500(crawled):
 def test_redirect_followed(crawled):
     site = crawled["sp"]["trs"]
     moved = next(e for e in site.entries if e.list_path)
+    # stored under its final URL, the list's URL kept as its alias
     row = query(crawled["db"], "SELECT v.final_url FROM reports r JOIN versions v ON v.id = r.version_id WHERE r.url=?",
-                site.url(moved.list_path))
+                site.url(moved.path))
     assert row == [(site.url(moved.path),)]
+    assert query(crawled["db"], "SELECT count(*) FROM reports WHERE url=?", site.url(moved.list_path)) == [(0,)]
+    assert query(crawled["db"], "SELECT report_url, portal FROM report_aliases WHERE url=?",
+                 site.url(moved.list_path)) == [(site.url(moved.path), "sample-trs")]
 
 
 def test_same_report_at_two_urls_stored_once(crawled):
@@ -190,7 +194,9 @@ def test_incremental_skip_within_revalidation_window(crawled):
     sp = crawled["sp"]
     assert query(db, "SELECT count(*) FROM versions")[0][0] == len(stored_urls(db))
     assert s3.get("xxgk/reports", 0) == 0 and s3.get("xxgk/not_modified", 0) == 0
-    archived = query(db, "SELECT count(*) FROM crawl_fetch_state WHERE validated_at IS NOT NULL")[0][0]
+    # a moved report's state is kept under its final URL and its list URL (the alias): one listed
+    archived = query(db, "SELECT count(*) FROM crawl_fetch_state WHERE validated_at IS NOT NULL"
+                         " AND url NOT IN (SELECT report_url FROM report_aliases)")[0][0]
     assert s3["xxgk/fresh"] == archived == s1["xxgk/reports"]
     article_paths = {sp[k].url(e.list_path or e.path) for k in PORTALS for e in sp[k].expected_reports()}
     for key, log in crawled["third"].items():

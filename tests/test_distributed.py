@@ -81,7 +81,7 @@ def expected_urls(sp) -> set[str]:
     out = set()
     for k in PORTALS:
         site = sp[k]
-        out |= {site.url(e.list_path or e.path) for e in site.expected_reports()}
+        out |= {site.url(e.path) for e in site.expected_reports()}   # a moved one: its final URL
     return out
 
 

@@ -636,10 +636,12 @@ class EmpireSite(Site):
 <div class="pagediv" id="page_div"></div></div></div></body></html>"""
 
     def list_page(self, path, query, body):
-        m = re.fullmatch(r"/xxgk/xxgknb/(?:(xznb)/)?index(?:_(\d+))?\.html", path)
+        m = re.fullmatch(r"/xxgk/xxgknb/(?:(xznb|bmnb|zfnb)/)?index(?:_(\d+))?\.html", path)
         if not m:
             return None
-        entries = self.xznb + [self.dead] if m.group(1) else self.main_list()
+        sub = {"xznb": self.xznb + [self.dead], "zfnb": [],     # the sub-tabs of the real column (docs/116)
+               "bmnb": [e for e in self.main_list() if "/bmnb/" in e.path]}
+        entries = sub[m.group(1)] if m.group(1) else self.main_list()
         n = int(m.group(2) or 1)
         chunks = self.pages(entries)
         if not 0 < n <= len(chunks):

@@ -66,13 +66,29 @@ from crawler.items import BlockedPage, ReportPage, SkippedLink
 from crawler.spiders.freshness import Freshness, revalidate_after
 from crawler.spiders.journal import Journal
 from crawler.spiders.lists import (ATTACHMENT_RE, DATE_RE, PAGER_HREF, PAGER_TEXT, REPORT_FILE_RE, Link,  # noqa: F401
-                                   clean, generic_links, generic_pages, norm_date)
+                                   article_pages, clean, generic_links, generic_pages, join_article_pages,
+                                   norm_date)
 from crawler.spiders.navigation import HANDLED, Navigation
 from crawler.spiders.selection import PortalSelection
 
 logger = logging.getLogger(__name__)
 
 CHALLENGE_RE = re.compile(rb"\$_ts\s*=|__jsl_clearance|_\$[a-zA-Z]{2}\s*=|<noscript>.*?enable javascript", re.I | re.S)
+
+
+CANONICAL_HEADERS = {"etag": "ETag", "last-modified": "Last-Modified", "content-type": "Content-Type",
+                     "content-length": "Content-Length", "content-disposition": "Content-Disposition"}
+
+
+def header_dict(response: Response) -> dict[str, str]:
+    """The response headers with their usual spelling.  Scrapy normalises names
+    (``Etag``), so a pipeline asking for ``ETag`` found nothing and conditional
+    requests fell back to Last-Modified: names are matched case-insensitively here."""
+    out = {}
+    for k, v in response.headers.items():
+        name = k.decode("latin-1")
+        out[CANONICAL_HEADERS.get(name.lower(), name)] = b", ".join(v).decode("latin-1")
+    return out
 
 
 class PortalSpider(PortalSelection, Navigation, Freshness, scrapy.Spider):
@@ -98,6 +114,7 @@ class PortalSpider(PortalSelection, Navigation, Freshness, scrapy.Spider):
         self.run_id: int | None = None
         self.archive = None
         self.journal = Journal(None)
+        self.findings: dict[str, dict] = {}
 
     @property
     def done(self) -> set[str]:
@@ -130,6 +147,7 @@ class PortalSpider(PortalSelection, Navigation, Freshness, scrapy.Spider):
         self.revalidate_after = revalidate_after(settings.getfloat("XXGK_REVALIDATE_DAYS", 7.0))
         self.run_id = self.archive.start_run(self.name)
         self.journal = Journal(settings.get("JOBDIR"))
+        self.nav_setup(settings)
         for p in self.portals:
             self.summary[p.id] = {"reports": 0, "skipped": 0, "blocked": 0, "dead": 0, "lists": 0,
                                   "unchanged": 0, "fresh": 0, "refused": 0}
@@ -145,7 +163,9 @@ class PortalSpider(PortalSelection, Navigation, Freshness, scrapy.Spider):
         out = {}
         for pid, s in self.summary.items():
             p = self.portal(pid)
-            out[pid] = {**s, "name": p.name if p else pid, "platform": self.detected.get(pid, p.platform if p else "")}
+            st = self.portal_status(pid)
+            out[pid] = {**s, "name": p.name if p else pid, "platform": self.detected.get(pid, p.platform if p else ""),
+                        "status": st["status"], "columns": st["columns"], "error": st["error"]}
         return out
 
     def log_event(self, portal: str, url: str, event: str, reason: str, http_status=None, title=None,
@@ -216,6 +236,8 @@ class PortalSpider(PortalSelection, Navigation, Freshness, scrapy.Spider):
         if url in self.done:
             self.crawler.stats.inc_value("xxgk/resumed_skip")
             return
+        if self.over_budget(portal, url):
+            return
         if self.fresh(url, link):
             self.count(portal, "unchanged")   # known unchanged, so health checks see it listed
             self.count(portal, "fresh")       # … without asking: the re-validation window
@@ -256,31 +278,79 @@ class PortalSpider(PortalSelection, Navigation, Freshness, scrapy.Spider):
             yield blocked
         if portal is None:
             return
-        url = response.request.url if not response.meta.get("redirect_urls") else response.meta["redirect_urls"][0]
+        # a report reached through a redirect is the report at its final URL; the URL
+        # the list gave is kept as its alias (and remembered for the next crawl's lists)
+        first = response.meta["redirect_urls"][0] if response.meta.get("redirect_urls") else response.request.url
+        url = response.url
+        aliases = [first] if first != url else []
+        if aliases:
+            self.seen_links.add(url)
         if response.status == 304:
             self.confirmed_unchanged(portal, url, link, "not_modified")
+            for alias in aliases:
+                if self.archive is not None:
+                    self.archive.touch(alias, link.title, link.date)
             return
         if response.status != 200:
             self.count(portal, "dead")
-            yield SkippedLink(portal=portal.id, region_code=portal.region_code, url=url, title=link.title,
+            yield SkippedLink(portal=portal.id, region_code=portal.region_code, url=first, title=link.title,
                               reason="dead_link", list_url=list_url, http_status=response.status)
             return
         sha = hashlib.sha256(response.body).hexdigest()
-        st = self.state.get(url)
-        if st is not None and st.sha256 == sha:
+        st = self.state.get(url) or self.state.get(first)
+        if st is not None and st.sha256 == sha and not article_pages(response):
             self.confirmed_unchanged(portal, url, link, "content_unchanged")
             return
         hooks = self.hooks(portal)
         item = ReportPage(
             portal=portal.id, region_code=portal.region_code,
             platform=self.detected.get(portal.id, portal.platform if hooks.platform is None else hooks.platform),
-            url=url, final_url=response.url, http_status=response.status,
-            headers={k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()},
+            url=url, final_url=response.url, http_status=response.status, headers=header_dict(response),
             body=response.body, encoding=getattr(response, "encoding", None), list_url=list_url,
             list_title=link.title, list_date=link.date, column=column,
-            attachments=self.attachments(response))
+            attachments=self.attachments(response), aliases=aliases)
         self.count(portal, "reports")
         counter = hooks.counter_url(self, response, portal) if hasattr(response, "text") else None
+        rest = article_pages(response)
+        if rest:   # a TRS article split over t…_1.html, t…_2.html: fetched, then joined
+            self.count(portal, "article_pages", len(rest))
+            yield self.article_page_request(rest, item, [], counter)
+            return
+        yield from self.with_counter(item, counter)
+
+    def article_page_request(self, rest: list[str], item: ReportPage, parts: list[str], counter: str | None):
+        return Request(rest[0], callback=self.on_article_page, errback=self.on_article_page_error,
+                       headers={"Referer": item.final_url}, dont_filter=True,
+                       meta={"portal": item.portal, "kind": "article", "handle_httpstatus_list": HANDLED},
+                       cb_kwargs={"item": item, "rest": rest[1:], "parts": parts, "counter": counter})
+
+    def on_article_page(self, response: Response, item: ReportPage, rest: list[str], parts: list[str],
+                        counter: str | None):
+        """One more page of a split article: joined to the first page once all are read."""
+        if response.status == 200 and hasattr(response, "text"):
+            parts.append(response.text)
+        else:
+            self.log_event(item.portal, response.url, "skipped", f"article page HTTP {response.status}",
+                           response.status, item.list_title, item.list_url)
+        yield from self.more_pages(item, rest, parts, counter)
+
+    def on_article_page_error(self, failure):
+        kw = failure.request.cb_kwargs
+        self.log_event(kw["item"].portal, failure.request.url, "skipped", f"article page error: {failure.value!r}"[:200])
+        return list(self.more_pages(**kw))
+
+    def more_pages(self, item: ReportPage, rest: list[str], parts: list[str], counter: str | None):
+        if rest:
+            yield self.article_page_request(rest, item, parts, counter)
+            return
+        if parts:
+            item.body = join_article_pages(item.body, item.encoding, parts)
+            item.encoding = "utf-8"
+            item.headers = {k: v for k, v in item.headers.items() if k not in ("ETag", "Content-Length")}
+        yield from self.with_counter(item, counter)
+
+    def with_counter(self, item: ReportPage, counter: str | None):
+        """The item, after its click counter when the page has one (once per crawl)."""
         if counter and counter in self.counter_values:
             # the same article at a second URL: the counter is called once per crawl
             item.clicks = self.counter_values[counter]
@@ -288,8 +358,8 @@ class PortalSpider(PortalSelection, Navigation, Freshness, scrapy.Spider):
         elif counter:
             self.counter_values[counter] = None
             yield Request(counter, callback=self.on_counter, errback=self.on_counter_error,
-                          headers={"Referer": response.url}, dont_filter=True,
-                          meta={"portal": portal.id, "kind": "counter", "dont_retry": True},
+                          headers={"Referer": item.final_url}, dont_filter=True,
+                          meta={"portal": item.portal, "kind": "counter", "dont_retry": True},
                           cb_kwargs={"item": item}, priority=10)
         else:
             yield item
@@ -323,10 +393,17 @@ class PortalSpider(PortalSelection, Navigation, Freshness, scrapy.Spider):
 
     # -- default hooks (generic list + pagination) --------------------------------
     def parse_list(self, response: Response, portal: registry.Portal):
-        links = generic_links(response)
+        bad: list[tuple[str, str]] = []
+        links = generic_links(response, bad)
         yield from links
+        for href, why in bad:   # one bad link is recorded alone; the rest of the page is read
+            self.count(portal, "malformed")
+            logger.warning("portal %s: %s on %s: %r", portal.id, why, response.url, href)
+            yield SkippedLink(portal=portal.id, region_code=portal.region_code, url=href[:500], title=None,
+                              reason=why, list_url=response.url)
         for url in generic_pages(response, {l.url for l in links}):
-            yield self.list_request(url, portal, response.request.cb_kwargs.get("column"))
+            yield self.list_request(url, portal, response.request.cb_kwargs.get("column"),
+                                    meta={"sub_depth": response.meta.get("sub_depth", 0)})
 
     def counter_url(self, response: Response, portal: registry.Portal) -> str | None:
         """Default: any counter pattern known on any platform."""
