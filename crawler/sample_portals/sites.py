@@ -838,3 +838,8 @@ class BlockedSite(Site):
 
 
 SITE_CLASSES = [TrsSite, HanwebSite, GkmlptSite, EpointSite, EmpireSite, PhpcmsSite, VsbSite, BlockedSite]
+
+# the layouts of issue 11 (per-year sub-lists, hubs, department sub-columns, …): crawler/sample_portals/layouts.py
+from .layouts import LAYOUT_SITES  # noqa: E402  (they build on Site)
+
+SITE_CLASSES += LAYOUT_SITES

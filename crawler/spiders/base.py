@@ -309,7 +309,6 @@ class PortalSpider(PortalSelection, Navigation, Freshness, scrapy.Spider):
             body=response.body, encoding=getattr(response, "encoding", None), list_url=list_url,
             list_title=link.title, list_date=link.date, column=column,
             attachments=self.attachments(response), aliases=aliases)
-        self.count(portal, "reports")
         counter = hooks.counter_url(self, response, portal) if hasattr(response, "text") else None
         rest = article_pages(response)
         if rest:   # a TRS article split over t…_1.html, t…_2.html: fetched, then joined
@@ -346,11 +345,19 @@ class PortalSpider(PortalSelection, Navigation, Freshness, scrapy.Spider):
         if parts:
             item.body = join_article_pages(item.body, item.encoding, parts)
             item.encoding = "utf-8"
-            item.headers = {k: v for k, v in item.headers.items() if k not in ("ETag", "Content-Length")}
+            # the validators of the first page do not vouch for the others: always re-read
+            item.headers = {k: v for k, v in item.headers.items()
+                            if k not in ("ETag", "Last-Modified", "Content-Length")}
+            st = self.state.get(item.url)
+            if st is not None and st.sha256 == item.sha256:
+                self.confirmed_unchanged(item.portal, item.url, Link(item.url, item.list_title or "", item.list_date),
+                                         "content_unchanged")
+                return
         yield from self.with_counter(item, counter)
 
     def with_counter(self, item: ReportPage, counter: str | None):
         """The item, after its click counter when the page has one (once per crawl)."""
+        self.count(item.portal, "reports")
         if counter and counter in self.counter_values:
             # the same article at a second URL: the counter is called once per crawl
             item.clicks = self.counter_values[counter]

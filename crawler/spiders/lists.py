@@ -252,7 +252,7 @@ def sub_lists(response: Response, articles: set[str] = frozenset()) -> list[SubL
         for src in response.css("iframe::attr(src), frame::attr(src)").getall():
             url, _ = safe_url(base, src)
             if url and urlsplit(url).netloc == host and url != base:
-                out.setdefault(url, SubList(url, "iframe", "iframe"))
+                out.setdefault(url, SubList(url, "", "iframe"))
     return list(out.values())
 
 

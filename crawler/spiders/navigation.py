@@ -40,11 +40,28 @@ SEARCH_FIELDS = ("searchword", "searchWord", "keyword", "keywords", "q", "query"
                  "kw", "searchKey")
 
 
+class OneLineRobotsErrors(logging.Filter):
+    """Scrapy logs a portal whose robots.txt cannot be fetched (DNS, refused, timeout)
+    as an ERROR with a traceback; an unreachable portal is an expected state of a national
+    crawl (recorded as its status), so: one WARNING line naming the exception."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info:
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+_ROBOTS_LOGGER = logging.getLogger("scrapy.downloadermiddlewares.robotstxt")
+
+
 class Navigation:
     """Needs ``self.seen_lists``, ``self.hooks``, ``self.answering_portal``, ``self.count``,
     ``self.on_link``, ``self.log_event`` and ``self.blocked``."""
 
     def nav_setup(self, settings) -> None:
+        if not any(isinstance(f, OneLineRobotsErrors) for f in _ROBOTS_LOGGER.filters):
+            _ROBOTS_LOGGER.addFilter(OneLineRobotsErrors())
         self.max_list_pages = settings.getint("XXGK_MAX_LIST_PAGES", 100)
         self.time_budget = settings.getfloat("XXGK_PORTAL_TIME_BUDGET", 3600.0)
         self.findings: dict[str, dict] = {}
@@ -119,9 +136,13 @@ class Navigation:
             return None
         column = column or url
         n = self._list_pages.get(column, 0)
-        if self.max_list_pages and n >= self.max_list_pages:
-            self.cap(portal, url, f"column {column} reached {self.max_list_pages} list pages "
-                                  "(XXGK_MAX_LIST_PAGES)", "col " + column)
+        cap = self.max_list_pages
+        try:   # a registry row may set its own: params max_list_pages=N
+            cap = int(portal.params.get("max_list_pages", cap))
+        except (TypeError, ValueError):
+            pass
+        if cap and n >= cap:
+            self.cap(portal, url, f"column {column} reached {cap} list pages (XXGK_MAX_LIST_PAGES)", "col " + column)
             return None
         if self.over_budget(portal, url):
             return None
@@ -275,6 +296,6 @@ class Navigation:
                 continue
             req = self.list_request(s.url, portal, s.url, meta={"sub_depth": depth + 1})
             if req is not None:
-                self.found_column(portal, s.url, f"{s.how}: {s.text}", response.url)
+                self.found_column(portal, s.url, f"{s.how}: {s.text}" if s.text else s.how, response.url)
                 self.count(portal, "sublists")
                 yield req
