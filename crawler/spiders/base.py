@@ -9,11 +9,14 @@ this base class:
 
 ``start_portal(portal)``
     requests for a portal: by default one list request per column URL, or the home
-    page (column found by link text) when the registry gives no column.
+    page (discovery, :mod:`.navigation`) when the registry gives no column.
 ``parse_list(response, portal)``
     yields :class:`Link` entries (an article: url, title, date) and requests for
-    further list pages (built with :meth:`list_request`).  Default: rows with a date
-    plus heuristic pagination.
+    further list pages (built with :meth:`list_request`, which applies the page cap and
+    the time budget).  Default: rows in any markup (:func:`.lists.generic_links`),
+    script and link pagination, malformed links recorded as skipped.  After it, the
+    sub-lists the page links (per year, department, township, an iframe) are followed
+    for every platform (:meth:`Navigation.follow_sub_lists`).
 ``counter_url(response, portal)``
     the click-counter URL of an article page, or ``None``.  Called once per article
     per crawl.
@@ -28,6 +31,25 @@ check (incremental crawls), the re-validation window, the resume journal, report
 published only as a file (an item whose file the attachments pipeline downloads),
 and the items (:mod:`crawler.items`).
 A spider never parses a report: items carry raw bytes to the item pipelines.
+
+What a crawl found, per portal (for the registry's ``portals`` table)
+----------------------------------------------------------------------
+:meth:`portal_summary` — stored by the CrawlRunExtension as
+``crawl_runs.stats["xxgk/portals"][portal_id]`` and printed by ``xxgk demo`` — holds the
+counts (reports, unchanged, fresh, skipped, dead, lists, capped, malformed, sublists, …)
+and, from :meth:`Navigation.portal_status`::
+
+    "status":   "ok" | "no column found" | "unreachable" | "blocked" | "robots"
+    "platform": fingerprinted platform, else the registry's
+    "columns":  [{"url": …, "how": "registry" | "link text: 政府信息公开年报" |
+                  "platform path: /zfxxgknb/ (trs)" | "year: 2024年度" | "subcolumn: 部门年报" |
+                  "agency: 财政局" | "iframe" | "search", "via": page it was linked from}]
+    "error":    first failure (unreachable / robots), else None
+
+``status`` is ``ok`` once a list page of the portal was read.  Events the crawl log gets:
+``skipped`` with reason ``no report column found``, ``… page unreachable: …``,
+``robots.txt disallows …``, ``malformed link: …``; ``capped`` when the page cap or the
+time budget stopped a column.
 
 Modules (one job each)
 ----------------------
