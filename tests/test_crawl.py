@@ -462,3 +462,25 @@ def test_unreachable_and_no_column(tmp_path):
     assert portals["nocol"]["status"] == "no column found" and portals["nocol"]["columns"] == []
     assert query(db, "SELECT portal, reason FROM crawl_log WHERE event = 'skipped' AND reason LIKE '%column%'") == [
         ("nocol", "no report column found")]
+
+
+def test_page_cap_setting_and_time_budget(tmp_path):
+    """XXGK_MAX_LIST_PAGES per column (each sub-list its own), XXGK_PORTAL_TIME_BUDGET per portal:
+    both stop a column, logged as `capped`, with the list_capped alert."""
+    with SamplePortals(sites=["years", "endless"]) as sp:
+        registry = sp.write_registry(tmp_path / "p.csv")
+        db = tmp_path / "a.db"
+        run_crawl(registry, db, args={"portal": "sample-years"}, settings={"XXGK_MAX_LIST_PAGES": "1"})
+        asked = {r["path"] for r in sp["years"].log}
+        assert "/zfxxgk/zfxxgknb/2023/index.html" in asked and "/zfxxgk/zfxxgknb/2023/index_1.html" not in asked
+        rows = query(db, "SELECT reason FROM crawl_log WHERE event = 'capped'")
+        assert rows == [(f"column {sp['years'].url('/zfxxgk/zfxxgknb/2023/index.html')} reached 1 list pages "
+                         "(XXGK_MAX_LIST_PAGES)",)]
+        run_crawl(registry, db, args={"portal": "sample-endless"},
+                  settings={"XXGK_PORTAL_TIME_BUDGET": "1", "DOWNLOAD_DELAY": "0.4", "RANDOMIZE_DOWNLOAD_DELAY": "0"})
+        lists = [r for r in sp["endless"].log if r["path"].startswith("/news/list.php")]
+        assert 1 < len(lists) < sp["endless"].MAX_LIST_PAGES
+        rows = query(db, "SELECT portal, reason FROM crawl_log WHERE event = 'capped' AND portal = 'sample-endless'")
+        assert rows == [("sample-endless", "portal time budget of 1 s spent")]
+        (alerts,), = query(db, "SELECT alerts FROM crawl_runs ORDER BY id DESC LIMIT 1")
+        assert [a["check"] for a in json.loads(alerts) if a["portal"] == "sample-endless"] == ["list_capped"]

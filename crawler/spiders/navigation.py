@@ -111,10 +111,15 @@ class Navigation:
                 "error": errors[0] if errors else None}
 
     # -- requests -------------------------------------------------------------------
+    def portal_answered(self, portal_id: str) -> None:
+        """Start the portal's clock at its first answer (not at its first request: a
+        national crawl queues every portal's start at once, most wait their turn)."""
+        self._started.setdefault(portal_id, time.monotonic())
+
     def over_budget(self, portal: registry.Portal, url: str) -> bool:
         """The portal's time budget is spent: no more requests for it (logged once)."""
-        started = self._started.setdefault(portal.id, time.monotonic())
-        if not self.time_budget or time.monotonic() - started <= self.time_budget:
+        started = self._started.get(portal.id)
+        if started is None or not self.time_budget or time.monotonic() - started <= self.time_budget:
             return False
         self.cap(portal, url, f"portal time budget of {self.time_budget:.0f} s spent", portal.id)
         return True
@@ -205,6 +210,7 @@ class Navigation:
         portal = self.portal(portal_id)
         if portal is not None:
             self.finding(portal)["pending"] -= 1
+            self.portal_answered(portal.id)
         portal, blocked = self.answering_portal(response, portal_id)
         if blocked is not None:
             yield blocked
@@ -260,6 +266,7 @@ class Navigation:
             self.log_event(portal.id, portal.base_url, "skipped", "no report column found")
 
     def on_list(self, response: Response, portal_id: str, column: str):
+        self.portal_answered(portal_id)
         portal, blocked = self.answering_portal(response, portal_id)
         if blocked is not None:
             yield blocked
