@@ -132,3 +132,11 @@ def test_find_column_by_text_known_path_and_hubs():
     <form action="http://other.cn/s" method="get"><input name="q"></form>"""
     assert find_search(response("http://g.gov.cn/zfxxgk/", form)) == ("http://g.gov.cn/search/index.jsp", "searchword")
     assert find_search(response("http://g.gov.cn/", '<form method="post" action="/s"><input name="q"></form>')) is None
+
+
+def test_column_text_is_the_whole_link_text():
+    from crawler.spiders.auto import find_column
+    page = """<a href="/tjnb/">统计年报</a> <a href="/qynb/">企业年报</a> <a href="/nb/">年报</a>
+    <a href="/xxgknb/">政务公开工作年度报告</a>"""
+    columns, _ = find_column(response("http://h.gov.cn/", page))
+    assert [u for u, _ in columns] == ["http://h.gov.cn/nb/", "http://h.gov.cn/xxgknb/"]

@@ -22,7 +22,8 @@ FINGERPRINTS: list[tuple[str, re.Pattern[bytes]]] = [
     ("smallcms", re.compile(rb"api\.php\?op=count|/e/public/ViewClick|_showDynClicks|dynclicks|pb_sys_|vsb_content|"
                             rb"content=\"VSB|phpcms|news_list")),
 ]
-COLUMN_TEXT = re.compile(r"(信息公开|政务公开)?(工作)?(年度报告|年报)(专栏|栏目)?$")
+# the whole link text: 年报, 年度报告, 政府信息公开年报, 政务公开工作年度报告 … (not 统计年报)
+COLUMN_TEXT = re.compile(r"^(政府)?(信息公开|政务公开)?(工作)?(年度报告|年报)(专栏|栏目)?$")
 XXGK_TEXT = re.compile(r"^(政府)?(信息公开|政务公开)(目录|专栏|平台|专题)?$|^法定主动公开(内容|目录)?$|^主动公开(目录|内容)?$")
 HUB_FIRST = re.compile(r"法定主动公开|主动公开")       # the deeper hub: tried first
 # a platform's column paths, accepted only when seen linked (never requested blind)
