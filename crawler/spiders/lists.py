@@ -98,19 +98,34 @@ def _text(node) -> str:
     return clean(" ".join(node.css("::text").getall()))
 
 
-def _date_of(a) -> str | None:
+def _other_link(sel, href: str, cache: dict | None = None) -> bool:
+    """*sel* is, or holds, a link to somewhere other than *href* (a duplicated anchor to
+    the same article — ``<a href=x><a href=x>title</a>`` — is the same link).  *cache*
+    keeps each element's links, so a page is walked once however many anchors it has."""
+    el = sel.root
+    hrefs = cache.get(el) if cache is not None else None
+    if hrefs is None:
+        hrefs = frozenset(sel.xpath("self::a/@href | .//a/@href").getall())
+        if cache is not None:
+            cache[el] = hrefs
+    return bool(hrefs - {href})
+
+
+def _date_of(a, crowded: dict | None = None) -> str | None:
     """The date shown with an anchor: in the anchor's own text, in the row it sits in
-    (the highest ancestor, up to four levels, holding no other link), or in the next
-    sibling elements of that row before the next link (``<dd>`` pairs, ``<td>``s)."""
+    (the highest ancestor, up to four levels, holding no link elsewhere), or in the
+    sibling elements of that row up to the next link (``<dd>`` pairs, ``<td>``s, a
+    ``<span>`` before the link)."""
     own = norm_date(_text(a))
     if own:
         return own
+    href = a.attrib.get("href", "")
     node = a
     for _ in range(4):
         parent = node.xpath("..")
         if not parent or _tag(parent[0]) in ("body", "html", "ul", "ol", "table", "tbody"):
             break
-        if len(parent[0].css("a[href]")) > 1:
+        if _other_link(parent[0], href, crowded):
             break
         node = parent[0]
         text = _text(node)
@@ -118,15 +133,10 @@ def _date_of(a) -> str | None:
             d = norm_date(text)
             if d:
                 return d
-    for sib in node.xpath("following-sibling::*")[:3]:
-        if sib.css("a[href]") or _tag(sib) == "a":
-            break
-        d = norm_date(_text(sib))
-        if d:
-            return d
-    # the date printed before the link in the same parent ("2024-01-15 <a>…</a>")
-    for sib in node.xpath("preceding-sibling::*")[:1]:
-        if not sib.css("a[href]"):
+    for axis in ("following-sibling::*[position() <= 3]", "preceding-sibling::*[position() <= 2]"):
+        for sib in node.xpath(axis):   # nearest first on both axes
+            if _other_link(sib, href, crowded):
+                break
             d = norm_date(_text(sib))
             if d:
                 return d
@@ -139,6 +149,7 @@ def generic_links(response: Response, bad: list | None = None) -> list[Link]:
     be requested is left out and, when *bad* is a list, added to it as ``(href, why)``:
     one malformed link never costs the rest of the page."""
     links: dict[str, Link] = {}
+    crowded: dict = {}      # element → the links it holds (walked once per element)
     for a in _anchors(response):
         href = a.attrib.get("href", "").strip()
         if not href or href.lower().startswith(SKIP_HREF):
@@ -151,7 +162,7 @@ def generic_links(response: Response, bad: list | None = None) -> list[Link]:
             if bad is not None:
                 bad.append((href, why))
             continue
-        date = _date_of(a)
+        date = _date_of(a, crowded)
         if date is None and classify.classify_title(title)[0] != "report" and not classify.maybe_report(title):
             continue
         if LIST_PAGE_HREF.search(href) and not date and not TRS_ARTICLE.search(href):
