@@ -448,18 +448,20 @@ def test_unreachable_and_no_column(tmp_path):
     s.bind(("127.0.0.1", 0))
     dead_port = s.getsockname()[1]
     s.close()
-    with SamplePortals(sites=["frame"]) as sp:
+    with SamplePortals(sites=["frame", "trs"]) as sp:
         site = sp["frame"]
         registry = tmp_path / "p.csv"
         registry.write_text(
             "region_code,id,name,level,base_url,platform,columns,params,source,enabled,notes\n"
             f"411401,gone,无应答,county,http://127.0.0.1:{dead_port}/,auto,,,test,1,\n"
-            f"411402,nocol,无栏目,county,{site.url('/xxgk/xxgknb/list.php?page=2')},auto,,,test,1,\n", "utf-8")
+            f"411402,nocol,无栏目,county,{site.url('/xxgk/xxgknb/list.php?page=2')},auto,,,test,1,\n"
+            f"411403,robo,禁抓,county,{sp['trs'].url('/xxgk/ndbg/nbk/')},auto,,,test,1,\n", "utf-8")
         db = tmp_path / "a.db"
         run_crawl(registry, db, settings={"RETRY_TIMES": "0"})
     portals = last_run_stats(db)["xxgk/portals"]
     assert portals["gone"]["status"] == "unreachable" and "ConnectionRefused" in portals["gone"]["error"]
     assert portals["nocol"]["status"] == "no column found" and portals["nocol"]["columns"] == []
+    assert portals["robo"]["status"] == "robots" and "robots.txt" in portals["robo"]["error"]
     assert query(db, "SELECT portal, reason FROM crawl_log WHERE event = 'skipped' AND reason LIKE '%column%'") == [
         ("nocol", "no report column found")]
 

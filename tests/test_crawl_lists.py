@@ -140,3 +140,11 @@ def test_column_text_is_the_whole_link_text():
     <a href="/xxgknb/">政务公开工作年度报告</a>"""
     columns, _ = find_column(response("http://h.gov.cn/", page))
     assert [u for u, _ in columns] == ["http://h.gov.cn/nb/", "http://h.gov.cn/xxgknb/"]
+
+
+def test_date_in_a_text_node_beside_the_link():
+    html = """<div class="list"><a href="/a/1.html">己县2024年政府信息公开工作年度报告</a> 2025-01-15<br>
+    <a href="/a/2.html">己县2023年政府信息公开工作年度报告</a> (2024-01-10)<br></div>"""
+    links = generic_links(response("http://i.gov.cn/nb/", html))
+    assert [(l.url, l.date) for l in links] == [("http://i.gov.cn/a/1.html", "2025-01-15"),
+                                               ("http://i.gov.cn/a/2.html", "2024-01-10")]

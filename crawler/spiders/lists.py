@@ -133,6 +133,10 @@ def _date_of(a, crowded: dict | None = None) -> str | None:
             d = norm_date(text)
             if d:
                 return d
+    for axis in ("following-sibling::node()[1][self::text()]", "preceding-sibling::node()[1][self::text()]"):
+        d = norm_date(" ".join(node.xpath(axis).getall()))    # "<a>…</a> 2024-01-15<br>"
+        if d:
+            return d
     for axis in ("following-sibling::*[position() <= 3]", "preceding-sibling::*[position() <= 2]"):
         for sib in node.xpath(axis):   # nearest first on both axes
             if _other_link(sib, href, crowded):
