@@ -19,6 +19,10 @@ endpoints (pagination APIs, counters).  Between them the sites have:
 * ``vsb``      VSB/博达 (small CMS) registered as ``auto`` with only its home page: the column
                must be found from 信息公开 → 年报 links; ``dynclicks.jsp`` counter.
 * ``blocked``  answers everything with HTTP 412 and a 瑞数-style ``$_ts`` challenge.
+
+Seven more, laid out as real columns these do not copy (per-year sub-lists, hubs,
+department and township sub-columns, a split TRS article, an iframe list, an endless
+下一页 chain, a search form), are in :mod:`.layouts` and appended to ``SITE_CLASSES``.
 """
 from __future__ import annotations
 
