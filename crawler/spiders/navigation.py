@@ -194,8 +194,9 @@ class Navigation:
         why = ("robots.txt disallows " if robots else "unreachable: ") + (
             str(failure.value) if robots else f"{type(failure.value).__name__}: {failure.value}")[:200]
         f = self.finding(portal)
-        f["errors"].append(("robots: " if robots else "") + why)
         kind = request.meta.get("kind")
+        if robots or kind == "list" or request.cb_kwargs.get("depth", 0) == 0:   # not a hub link that failed
+            f["errors"].append(("robots: " if robots else "") + why)
         self.log_event(portal.id, request.url, "skipped", f"{kind} page {why}")
         out = []
         if kind == "home":
@@ -218,8 +219,10 @@ class Navigation:
             return
         f = self.finding(portal)
         if response.status != 200:
-            f["errors"].append(f"unreachable: {response.url} answered HTTP {response.status}")
-            self.log_event(portal.id, response.url, "skipped", f"home page HTTP {response.status}", response.status)
+            if depth == 0:    # the home page itself; a dead hub link is only logged
+                f["errors"].append(f"unreachable: {response.url} answered HTTP {response.status}")
+            self.log_event(portal.id, response.url, "skipped",
+                           f"{'home' if depth == 0 else 'hub'} page HTTP {response.status}", response.status)
             yield from self.discovery_done(portal)
             return
         f["platform"] = f["platform"] or fingerprint(response.body)
