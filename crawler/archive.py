@@ -9,6 +9,8 @@ crawler depends on four calls only:
   ETag, Last-Modified and SHA-256 per URL, for conditional requests and the content check,
   plus the list entry (title, date) and when the URL was last validated (stored, or
   confirmed unchanged) — what the re-validation window (``XXGK_REVALIDATE_DAYS``) reads
+* :meth:`CrawlArchive.add_alias` → ``report_aliases``: the URL a list gave for a report
+  reached through a redirect (the report is stored under its final URL)
 * :meth:`CrawlArchive.record_attachment` / :meth:`attachment_path` → ``db.attachments``
 * :meth:`CrawlArchive.refresh_register` → ``db.register.refresh`` once a crawl closes
 
@@ -125,6 +127,15 @@ class CrawlArchive:
                 " validated_at=excluded.validated_at",
                 (url, portal, etag, last_modified, sha256, http_status, fetched_at, list_title, list_date,
                  now_iso()))
+
+    def add_alias(self, url: str, report_url: str, portal: str | None = None) -> None:
+        """*url* (a list's link, before a redirect) leads to the report at *report_url*."""
+        at = now_iso()
+        with self.db.conn:
+            self.db.execute(
+                "INSERT INTO report_aliases(url, report_url, portal, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT(url) DO UPDATE SET report_url=excluded.report_url, last_seen=excluded.last_seen",
+                (url, report_url, portal, at, at))
 
     def touch(self, url: str, list_title: str | None, list_date: str | None) -> None:
         """A URL confirmed unchanged (304, or the same bytes): validated now, with the list

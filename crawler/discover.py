@@ -60,11 +60,11 @@ def discover(url: str, allow_private: bool = False, delay: float = 1.0, max_page
         result["platform"] = result["platform"] or fingerprint(response.body)
         columns, sections = find_column(response)
         if columns:
-            result["column"] = columns[0]
+            result["column"], result["how"] = columns[0]
             if not result["platform"] or result["platform"] == "smallcms":
                 try:
                     time.sleep(delay)
-                    result["platform"] = fingerprint(_fetch(columns[0], allow_private).body) or result["platform"]
+                    result["platform"] = fingerprint(_fetch(result["column"], allow_private).body) or result["platform"]
                 except Exception:
                     pass
             break

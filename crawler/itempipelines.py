@@ -212,10 +212,13 @@ class StorePipeline(_Base):
             self.stats.inc_value(f"xxgk/portal/{item.portal}/reports")
             for f in item.files:
                 spider.archive.record_attachment(result.report_id, result.version_id, f)
-            spider.archive.remember(item.url, item.portal, item.headers.get("ETag"),
-                                    item.headers.get("Last-Modified"), item.sha256, item.http_status,
-                                    item.fetched_at, item.list_title, item.list_date)
-            spider.mark_done(item.url)
+            for url in [item.url, *item.aliases]:   # an alias: the list's URL before a redirect
+                spider.archive.remember(url, item.portal, item.headers.get("ETag"),
+                                        item.headers.get("Last-Modified"), item.sha256, item.http_status,
+                                        item.fetched_at, item.list_title, item.list_date)
+                spider.mark_done(url)
+            for alias in item.aliases:
+                spider.archive.add_alias(alias, item.url, item.portal)
         elif isinstance(item, BlockedPage):
             spider.log_event(item.portal, item.url, "blocked", item.reason, item.http_status)
         elif isinstance(item, SkippedLink):

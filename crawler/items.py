@@ -32,6 +32,7 @@ class ReportPage:
     attachments: list[dict] = field(default_factory=list)   # [{url, text}] seen by the spider
     attachment_only: bool = False   # the report is a file (PDF/DOC/…) linked straight from the list
     files: list[dict] = field(default_factory=list)   # download results (crawler.attachments)
+    aliases: list[str] = field(default_factory=list)  # other URLs of it: the list's URL before a redirect
     fetched_at: str = field(default_factory=now_iso)
     record: dict | None = None      # filled by ParsePipeline
 

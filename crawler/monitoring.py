@@ -20,6 +20,10 @@ Checks (each alert is ``{check, portal, message, value, threshold}``):
                        by more than ``XXGK_ALERT_SHRINK`` (default 0.2 = 20 %)
 ``error_rate``         dead links and failed downloads of a portal over
                        ``XXGK_ALERT_ERROR_RATE`` (default 0.25) of what its lists named
+``list_capped``        a column hit ``XXGK_MAX_LIST_PAGES`` or the portal its
+                       ``XXGK_PORTAL_TIME_BUDGET`` (an endless 下一页 chain?): the rest is unread
+``sublists_empty``     a column page's links to sub-lists (per year, per department) were
+                       followed but none of them listed an article
 ``block_rate``         the share of blocked portals over ``XXGK_ALERT_BLOCK_RATE``
                        (default 0.2) — many portals blocking at once means *we* look like
                        a bot (rate, User-Agent, address), not that one portal changed
@@ -97,6 +101,12 @@ def check(stats: dict, previous: dict[str, dict] | None = None, settings=None) -
                              f"{pid}: its lists name {n_now} articles, {n_before} in its previous run "
                              f"(-{1 - n_now / n_before:.0%}, threshold {shrink:.0%})",
                              n_now, round((1 - shrink) * n_before, 1)))
+        if s.get("capped"):
+            out.append(alert("list_capped", pid, f"{pid}: stopped by the list page cap or its time budget "
+                             "(see crawl_log event 'capped')", s.get("capped"), 0))
+        if s.get("sublists") and not s.get("sublist_links"):
+            out.append(alert("sublists_empty", pid, f"{pid}: {s.get('sublists')} sub-lists followed, none "
+                             "listed an article", 0, 1))
         errors = int(s.get("dead") or 0)
         if n_now and errors / n_now > error_rate:
             out.append(alert("error_rate", pid,

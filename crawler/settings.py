@@ -90,6 +90,10 @@ XXGK_REVALIDATE_DAYS = 7           # an article listed as when it was last valid
                                    # confirmed unchanged) less than this many days ago is not
                                    # requested again; 0: every article is re-validated each crawl
 
+XXGK_MAX_LIST_PAGES = 100          # list pages per column (a 下一页 chain that never ends stops here)
+XXGK_PORTAL_TIME_BUDGET = 3600     # seconds per portal from its first request; then no new request
+                                   # (both logged as `capped` in crawl_log, alert `list_capped`)
+
 # --- attachments (crawler.attachments.AttachmentsPipeline, a FilesPipeline) ---
 XXGK_ATTACHMENTS = True            # download report files and the attachments of report pages
 XXGK_FILES_STORE = None            # default: "<XXGK_DB>.files" next to the archive

@@ -304,6 +304,18 @@ def _m_crawl_state(db: sqlite_utils.Database) -> None:
             db.execute(f"ALTER TABLE crawl_fetch_state ADD COLUMN {col} TEXT")
 
 
+def _m_report_aliases(db: sqlite_utils.Database) -> None:
+    # a report reached through a redirect is stored under its final URL; the URL a list
+    # gave (before the redirect) is kept here, pointing at it (crawler: issue 11)
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS report_aliases (
+            url TEXT PRIMARY KEY, report_url TEXT NOT NULL, portal TEXT, first_seen TEXT, last_seen TEXT);
+        CREATE INDEX IF NOT EXISTS report_aliases_report ON report_aliases(report_url);
+        """
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("base tables", _m001_base),
     ("chinese full-text search", _m002_chinese_fts),
@@ -315,6 +327,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("versions looked up by content hash", _m_versions_by_hash),
     ("the crawler's log and fetch state", _m_crawl_state),
     ("search by the trigram tokenizer, one row per version", _m_trigram_search),
+    ("reach-nav: report aliases (the URL before a redirect)", _m_report_aliases),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -53,7 +53,9 @@ def last_run_stats(db) -> dict:
 
 
 def article_url(site, entry) -> str:
-    return site.url(entry.list_path or entry.path)
+    """The URL a report is archived under: its final URL (a moved article's list URL is
+    an alias)."""
+    return site.url(entry.path)
 
 
 def wait_for_reports(db: Path, n: int, proc: subprocess.Popen, timeout: float = 60) -> None:

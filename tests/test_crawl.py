@@ -4,9 +4,12 @@ One full crawl of every sample portal and one incremental re-crawl are shared by
 the module; resume-after-kill and the private-address rule use their own crawls."""
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
+import zlib
 from collections import Counter
 
 import pytest
@@ -43,7 +46,10 @@ def stored_urls(db) -> set[str]:
     return {u for (u,) in query(db, "SELECT url FROM reports")}
 
 
-PORTALS = ["trs", "hanweb", "gkmlpt", "epoint", "empire", "phpcms", "vsb"]
+PORTALS = ["trs", "hanweb", "gkmlpt", "epoint", "empire", "phpcms", "vsb",
+           # the layouts of issue 11 (crawler/sample_portals/layouts.py)
+           "years", "hub", "depts", "split", "frame", "endless", "search"]
+PAGED = [k for k in PORTALS if k not in ("hub", "split", "search")]   # three list pages or more
 
 
 @pytest.mark.parametrize("key", PORTALS)
@@ -71,7 +77,7 @@ def test_non_reports_skipped_not_fetched(crawled, key):
     assert {site.url(e.path) for e in non_reports} <= skipped
 
 
-@pytest.mark.parametrize("key", PORTALS)
+@pytest.mark.parametrize("key", PAGED)
 def test_pagination_complete(crawled, key):
     lists = crawled["stats1"]["xxgk/portals"][f"sample-{key}"]["lists"]
     assert lists >= 3, key
@@ -134,9 +140,13 @@ def test_retry_after_500(crawled):
 def test_redirect_followed(crawled):
     site = crawled["sp"]["trs"]
     moved = next(e for e in site.entries if e.list_path)
+    # stored under its final URL, the list's URL kept as its alias
     row = query(crawled["db"], "SELECT v.final_url FROM reports r JOIN versions v ON v.id = r.version_id WHERE r.url=?",
-                site.url(moved.list_path))
+                site.url(moved.path))
     assert row == [(site.url(moved.path),)]
+    assert query(crawled["db"], "SELECT count(*) FROM reports WHERE url=?", site.url(moved.list_path)) == [(0,)]
+    assert query(crawled["db"], "SELECT report_url, portal FROM report_aliases WHERE url=?",
+                 site.url(moved.list_path)) == [(site.url(moved.path), "sample-trs")]
 
 
 def test_same_report_at_two_urls_stored_once(crawled):
@@ -192,7 +202,9 @@ def test_incremental_skip_within_revalidation_window(crawled):
     sp = crawled["sp"]
     assert query(db, "SELECT count(*) FROM versions")[0][0] == len(stored_urls(db))
     assert s3.get("xxgk/reports", 0) == 0 and s3.get("xxgk/not_modified", 0) == 0
-    archived = query(db, "SELECT count(*) FROM crawl_fetch_state WHERE validated_at IS NOT NULL")[0][0]
+    # a moved report's state is kept under its final URL and its list URL (the alias): one listed
+    archived = query(db, "SELECT count(*) FROM crawl_fetch_state WHERE validated_at IS NOT NULL"
+                         " AND url NOT IN (SELECT report_url FROM report_aliases)")[0][0]
     assert s3["xxgk/fresh"] == archived == s1["xxgk/reports"]
     article_paths = {sp[k].url(e.list_path or e.path) for k in PORTALS for e in sp[k].expected_reports()}
     for key, log in crawled["third"].items():
@@ -314,3 +326,165 @@ def test_xxgk_crawl_command_alerts_on_blocked_portal(tmp_path):
         r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
         assert r.returncode == 1 and "sample-blocked: blocked" in r.stderr
         assert len(sp["gkmlpt"].log) > 5
+
+
+# ----------------------------------------------------------------- issue 11: reach
+def columns_found(crawled, key) -> list[tuple[str, str, str | None]]:
+    """(path, how, via path) of what the first crawl found for a sample portal."""
+    site = crawled["sp"][key]
+    cut = len(site.base_url) - 1
+    return [(c["url"][cut:], c["how"], c["via"] and c["via"][cut:])
+            for c in crawled["stats1"]["xxgk/portals"][f"sample-{key}"]["columns"]]
+
+
+def stored_of(crawled, key) -> set[str]:
+    return {u for u in stored_urls(crawled["db"]) if u.startswith(crawled["sp"][key].base_url)}
+
+
+@pytest.mark.parametrize("key", ["years", "hub", "depts", "split", "frame", "endless", "search"])
+def test_layouts_exact_reports(crawled, key):
+    """Exactly the reports each new layout holds: none missed, nothing else stored."""
+    site = crawled["sp"][key]
+    assert stored_of(crawled, key) == {site.url(e.path) for e in site.expected_reports()}
+    s = crawled["stats1"]["xxgk/portals"][f"sample-{key}"]
+    assert s["status"] == "ok" and s["reports"] == len(site.expected_reports())
+
+
+def test_per_year_sub_lists(crawled):
+    assert columns_found(crawled, "years") == [
+        ("/zfxxgk/zfxxgknb/index.html", "registry", None),
+        ("/zfxxgk/zfxxgknb/2024/index.html", "year: 2024年度", "/zfxxgk/zfxxgknb/index.html"),
+        ("/zfxxgk/zfxxgknb/2023/index.html", "year: 2023年度", "/zfxxgk/zfxxgknb/index.html"),
+        ("/zfxxgk/zfxxgknb/2022/index.html", "year: 2022年", "/zfxxgk/zfxxgknb/index.html")]
+    asked = {r["path"] for r in crawled["first"]["years"]}
+    assert "/zfxxgk/zfxxgknb/2023/index_1.html" in asked          # a year's own second page
+    years = {y for (y,) in query(crawled["db"], "SELECT report_year FROM reports WHERE url LIKE ?",
+                                   crawled["sp"]["years"].base_url + "%")}
+    assert years == {2022, 2023, 2024}
+
+
+def test_hub_to_column_discovered(crawled):
+    assert columns_found(crawled, "hub") == [
+        ("/zfxxgk/fdzdgknr/ndbg/index.html", "link text: 政府信息公开年报", "/zfxxgk/fdzdgknr/index.html")]
+    asked = [r["path"] for r in crawled["first"]["hub"] if r["path"] != "/robots.txt"]
+    assert asked[:3] == ["/", "/zfxxgk/index.html", "/zfxxgk/fdzdgknr/index.html"]
+    assert "/zfxxgk/zn/index.html" not in asked                      # only hubs are followed
+
+
+def test_department_and_township_sub_columns(crawled):
+    found = columns_found(crawled, "depts")
+    assert [(p, how) for p, how, _ in found] == [
+        ("/xxgk/nb/index.html", "registry"),
+        ("/xxgk/nb/zfnb/index.html", "subcolumn: 政府年报"), ("/xxgk/nb/bmnb/index.html", "subcolumn: 部门年报"),
+        ("/xxgk/nb/xznb/index.html", "subcolumn: 乡镇年报"),
+        ("/xxgk/nb/xznb/cgz/index.html", "agency: 城关镇人民政府"), ("/xxgk/nb/xznb/lzx/index.html", "agency: 老颜集乡人民政府"),
+        ("/xxgk/nb/bmnb/czj/index.html", "agency: 财政局"), ("/xxgk/nb/bmnb/jyj/index.html", "agency: 教育局"),
+        ("/xxgk/nb/bmnb/wjw/index.html", "agency: 卫生健康委员会")]
+    titles = {t for (t,) in query(crawled["db"], "SELECT title FROM reports WHERE url LIKE ?",
+                                   crawled["sp"]["depts"].base_url + "%")}
+    agencies = {a for _, (_, units) in crawled["sp"]["depts"].UNITS.items() for a in units.values()}
+    assert {a for a in agencies if any(t.startswith(a) for t in titles)} == agencies   # six agencies, one portal
+
+
+def test_trs_dl_dd_list_and_split_article(crawled):
+    site = crawled["sp"]["split"]
+    asked = [r["path"] for r in crawled["first"]["split"]]
+    assert "/zfxxgk/zfxxgknb/index_1.htm" in asked
+    assert {p for p in asked if re.search(r"_300001_\d\.htm$", p)} == {
+        "/zfxxgk/zfxxgknb/202501/t20250115_300001_1.htm", "/zfxxgk/zfxxgknb/202501/t20250115_300001_2.htm"}
+    # titles: the full title of title=, not the cut text
+    rows = query(crawled["db"], "SELECT list_title, list_date FROM crawl_fetch_state WHERE url LIKE ?", site.base_url + "%")
+    assert sorted(rows) == sorted((e.doc.title, e.doc.date) for e in site.expected_reports())
+    raw = query(crawled["db"], "SELECT v.raw FROM reports r JOIN versions v ON v.id = r.version_id WHERE r.url = ?",
+                site.url(site.SPLIT))[0][0]
+    text = zlib.decompress(raw).decode("utf-8")
+    assert all(m in text for m in site.PART_MARKERS)                  # one report from its three pages
+
+
+def test_iframe_list_and_malformed_link(crawled):
+    assert columns_found(crawled, "frame") == [
+        ("/xxgk/xxgknb/index.html", "registry", None),
+        ("/xxgk/xxgknb/list.php?page=1", "iframe", "/xxgk/xxgknb/index.html")]
+    rows = query(crawled["db"], "SELECT url, reason FROM crawl_log WHERE portal = 'sample-frame' AND reason LIKE 'malformed%'"
+                                " AND run_id = (SELECT min(id) FROM crawl_runs)")
+    assert rows == [("http://[::1/xxgk/broken.html", "malformed link: Invalid IPv6 URL")]
+
+
+def test_endless_pagination_capped_with_alert(crawled):
+    site = crawled["sp"]["endless"]
+    lists = [r["path"] for r in crawled["first"]["endless"] if r["path"].startswith("/news/list.php")]
+    assert len(lists) == site.MAX_LIST_PAGES == crawled["stats1"]["xxgk/portals"]["sample-endless"]["lists"]
+    rows = query(crawled["db"], "SELECT event, url FROM crawl_log WHERE portal = 'sample-endless' AND event = 'capped'")
+    assert rows and {r[1] for r in rows} == {site.url(f"/news/list.php?catid=9&page={site.MAX_LIST_PAGES + 1}")}
+    (alerts,), = query(crawled["db"], "SELECT alerts FROM crawl_runs ORDER BY id LIMIT 1")
+    assert [a["portal"] for a in json.loads(alerts) if a["check"] == "list_capped"] == ["sample-endless"]
+
+
+def test_search_form_as_last_resort(crawled):
+    found = columns_found(crawled, "search")
+    assert [(p.split("?")[0], how, via) for p, how, via in found] == [
+        ("/search/index.jsp", "search", "/search/index.jsp")]
+    asked = [r["path"] for r in crawled["first"]["search"]]
+    assert sum(1 for p in asked if p.startswith("/search/")) == 1     # one search, after the hubs were exhausted
+
+
+def test_etag_stored_and_sent(crawled):
+    site = crawled["sp"]["trs"]
+    etags = query(crawled["db"], "SELECT count(*), count(etag) FROM crawl_fetch_state WHERE url LIKE ?",
+                  site.base_url + "%")[0]
+    assert etags[0] > 0 and etags[1] == etags[0]     # Scrapy spells it "Etag": stored all the same
+    sent = [r["headers"].get("if-none-match") for r in crawled["second"]["trs"] if "/t20" in r["path"]]
+    assert sent and all(sent)
+
+
+def test_portal_status_of_every_sample(crawled):
+    st = {pid: s["status"] for pid, s in crawled["stats1"]["xxgk/portals"].items()}
+    assert st == {**{f"sample-{k}": "ok" for k in PORTALS}, "sample-blocked": "blocked"}
+
+
+def test_unreachable_and_no_column(tmp_path):
+    """A portal that does not answer and one with no column anywhere: each recorded with
+    its status, the crawl goes on."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    dead_port = s.getsockname()[1]
+    s.close()
+    with SamplePortals(sites=["frame", "trs"]) as sp:
+        site = sp["frame"]
+        registry = tmp_path / "p.csv"
+        registry.write_text(
+            "region_code,id,name,level,base_url,platform,columns,params,source,enabled,notes\n"
+            f"411401,gone,无应答,county,http://127.0.0.1:{dead_port}/,auto,,,test,1,\n"
+            f"411402,nocol,无栏目,county,{site.url('/xxgk/xxgknb/list.php?page=2')},auto,,,test,1,\n"
+            f"411403,robo,禁抓,county,{sp['trs'].url('/xxgk/ndbg/nbk/')},auto,,,test,1,\n", "utf-8")
+        db = tmp_path / "a.db"
+        run_crawl(registry, db, settings={"RETRY_TIMES": "0"})
+    portals = last_run_stats(db)["xxgk/portals"]
+    assert portals["gone"]["status"] == "unreachable" and "ConnectionRefused" in portals["gone"]["error"]
+    assert portals["nocol"]["status"] == "no column found" and portals["nocol"]["columns"] == []
+    assert portals["robo"]["status"] == "robots" and "robots.txt" in portals["robo"]["error"]
+    assert query(db, "SELECT portal, reason FROM crawl_log WHERE event = 'skipped' AND reason LIKE '%column%'") == [
+        ("nocol", "no report column found")]
+
+
+def test_page_cap_setting_and_time_budget(tmp_path):
+    """XXGK_MAX_LIST_PAGES per column (each sub-list its own), XXGK_PORTAL_TIME_BUDGET per portal:
+    both stop a column, logged as `capped`, with the list_capped alert."""
+    with SamplePortals(sites=["years", "endless"]) as sp:
+        registry = sp.write_registry(tmp_path / "p.csv")
+        db = tmp_path / "a.db"
+        run_crawl(registry, db, args={"portal": "sample-years"}, settings={"XXGK_MAX_LIST_PAGES": "1"})
+        asked = {r["path"] for r in sp["years"].log}
+        assert "/zfxxgk/zfxxgknb/2023/index.html" in asked and "/zfxxgk/zfxxgknb/2023/index_1.html" not in asked
+        rows = query(db, "SELECT reason FROM crawl_log WHERE event = 'capped'")
+        assert rows == [(f"column {sp['years'].url('/zfxxgk/zfxxgknb/2023/index.html')} reached 1 list pages "
+                         "(XXGK_MAX_LIST_PAGES)",)]
+        run_crawl(registry, db, args={"portal": "sample-endless"},
+                  settings={"XXGK_PORTAL_TIME_BUDGET": "1", "DOWNLOAD_DELAY": "0.4", "RANDOMIZE_DOWNLOAD_DELAY": "0"})
+        lists = [r for r in sp["endless"].log if r["path"].startswith("/news/list.php")]
+        assert 1 < len(lists) < sp["endless"].MAX_LIST_PAGES
+        rows = query(db, "SELECT portal, reason FROM crawl_log WHERE event = 'capped' AND portal = 'sample-endless'")
+        assert rows == [("sample-endless", "portal time budget of 1 s spent")]
+        (alerts,), = query(db, "SELECT alerts FROM crawl_runs ORDER BY id DESC LIMIT 1")
+        assert [a["check"] for a in json.loads(alerts) if a["portal"] == "sample-endless"] == ["list_capped"]

@@ -81,7 +81,7 @@ def expected_urls(sp) -> set[str]:
     out = set()
     for k in PORTALS:
         site = sp[k]
-        out |= {site.url(e.list_path or e.path) for e in site.expected_reports()}
+        out |= {site.url(e.path) for e in site.expected_reports()}   # a moved one: its final URL
     return out
 
 
@@ -113,7 +113,7 @@ def logs(tmp_path) -> str:
 
 
 def test_three_workers_share_one_crawl(tmp_path, redis_url):
-    with SamplePortals() as sp:
+    with SamplePortals(sites=[*PORTALS, "blocked"]) as sp:   # the platform samples (layouts: test_crawl)
         registry = sp.write_registry(tmp_path / "portals.csv")
         db = tmp_path / "archive.db"
         store = start_store_worker(redis_url, db, tmp_path)
@@ -138,7 +138,7 @@ def test_three_workers_share_one_crawl(tmp_path, redis_url):
 
 
 def test_worker_killed_mid_crawl_others_finish(tmp_path, redis_url):
-    with SamplePortals() as sp:
+    with SamplePortals(sites=[*PORTALS, "blocked"]) as sp:   # the platform samples (layouts: test_crawl)
         registry = sp.write_registry(tmp_path / "portals.csv")
         db = tmp_path / "archive.db"
         store = start_store_worker(redis_url, db, tmp_path)

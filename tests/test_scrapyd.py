@@ -78,7 +78,7 @@ def test_scrapyd_deploy_schedule_and_archive(tmp_path, scrapyd):
     assert client.projects() == ["xxgk"]
     assert "portals" in client.spiders("xxgk")           # the egg's spiders, listed by scrapyd
 
-    with SamplePortals() as sp:
+    with SamplePortals(sites=[*PORTALS, "blocked"]) as sp:   # the platform samples (layouts: test_crawl)
         registry = sp.write_registry(tmp_path / "portals.csv")
         db = tmp_path / "archive.db"
         settings = {"XXGK_DB": str(db), "XXGK_ALLOW_PRIVATE_HOSTS": "1", "DOWNLOAD_DELAY": "0",

@@ -19,6 +19,10 @@ endpoints (pagination APIs, counters).  Between them the sites have:
 * ``vsb``      VSB/博达 (small CMS) registered as ``auto`` with only its home page: the column
                must be found from 信息公开 → 年报 links; ``dynclicks.jsp`` counter.
 * ``blocked``  answers everything with HTTP 412 and a 瑞数-style ``$_ts`` challenge.
+
+Seven more, laid out as real columns these do not copy (per-year sub-lists, hubs,
+department and township sub-columns, a split TRS article, an iframe list, an endless
+下一页 chain, a search form), are in :mod:`.layouts` and appended to ``SITE_CLASSES``.
 """
 from __future__ import annotations
 
@@ -636,10 +640,12 @@ class EmpireSite(Site):
 <div class="pagediv" id="page_div"></div></div></div></body></html>"""
 
     def list_page(self, path, query, body):
-        m = re.fullmatch(r"/xxgk/xxgknb/(?:(xznb)/)?index(?:_(\d+))?\.html", path)
+        m = re.fullmatch(r"/xxgk/xxgknb/(?:(xznb|bmnb|zfnb)/)?index(?:_(\d+))?\.html", path)
         if not m:
             return None
-        entries = self.xznb + [self.dead] if m.group(1) else self.main_list()
+        sub = {"xznb": self.xznb + [self.dead], "zfnb": [],     # the sub-tabs of the real column (docs/116)
+               "bmnb": [e for e in self.main_list() if "/bmnb/" in e.path]}
+        entries = sub[m.group(1)] if m.group(1) else self.main_list()
         n = int(m.group(2) or 1)
         chunks = self.pages(entries)
         if not 0 < n <= len(chunks):
@@ -836,3 +842,8 @@ class BlockedSite(Site):
 
 
 SITE_CLASSES = [TrsSite, HanwebSite, GkmlptSite, EpointSite, EmpireSite, PhpcmsSite, VsbSite, BlockedSite]
+
+# the layouts of issue 11 (per-year sub-lists, hubs, department sub-columns, …): crawler/sample_portals/layouts.py
+from .layouts import LAYOUT_SITES  # noqa: E402  (they build on Site)
+
+SITE_CLASSES += LAYOUT_SITES

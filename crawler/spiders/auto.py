@@ -5,11 +5,14 @@ text (信息公开 → 年报) and paginates heuristically."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
-from scrapy.http import Request, Response
+from scrapy.http import Response
 
 from crawler import portals as registry
-from crawler.spiders.base import HANDLED, PortalSpider, clean
+from crawler.spiders.base import PortalSpider
+from crawler.spiders.lists import SKIP_HREF, TRS_ARTICLE, clean, safe_url
+from crawler.spiders.navigation import SEARCH_FIELDS
 
 FINGERPRINTS: list[tuple[str, re.Pattern[bytes]]] = [
     ("hanweb", re.compile(rb"\xe5\xa4\xa7\xe6\xb1\x89\xe7\x89\x88\xe9\x80\x9a|/module/jslib/|<datastore>|dataproxy\.jsp")),
@@ -19,8 +22,14 @@ FINGERPRINTS: list[tuple[str, re.Pattern[bytes]]] = [
     ("smallcms", re.compile(rb"api\.php\?op=count|/e/public/ViewClick|_showDynClicks|dynclicks|pb_sys_|vsb_content|"
                             rb"content=\"VSB|phpcms|news_list")),
 ]
-COLUMN_TEXT = re.compile(r"(信息公开|政务公开)?(工作)?(年度报告|年报)$")
-XXGK_TEXT = re.compile(r"^(政府)?(信息公开|政务公开)(目录|专栏|平台)?$|^信息公开$|^政务公开$")
+# the whole link text: 年报, 年度报告, 政府信息公开年报, 政务公开工作年度报告 … (not 统计年报)
+COLUMN_TEXT = re.compile(r"^(政府)?(信息公开|政务公开)?(工作)?(年度报告|年报)(专栏|栏目)?$")
+XXGK_TEXT = re.compile(r"^(政府)?(信息公开|政务公开)(目录|专栏|平台|专题)?$|^法定主动公开(内容|目录)?$|^主动公开(目录|内容)?$")
+HUB_FIRST = re.compile(r"法定主动公开|主动公开")       # the deeper hub: tried first
+# a platform's column paths, accepted only when seen linked (never requested blind)
+KNOWN_COLUMN_PATH = re.compile(r"/(zfxxgknb|xxgknb|zwgknb|gknb|xxgkndbg|ndbg)(/|\.s?html?$|$)|"
+                               r"/(zfxxgkndbg|xxgk/nb|zfxxgk/nb)(/|$)", re.I)
+KNOWN_HUB_PATH = re.compile(r"/gkmlpt/(index|mindex)?$|/(zfxxgk|xxgk|zwgk)/?(index\.s?html?)?$", re.I)
 
 
 def fingerprint(body: bytes) -> str | None:
@@ -30,24 +39,53 @@ def fingerprint(body: bytes) -> str | None:
     return None
 
 
-def find_column(response: Response) -> tuple[list[str], list[str]]:
-    """(column links, 信息公开 links) of a home or section page, by link text."""
-    columns, sections = [], []
+def find_column(response: Response, platform: str | None = None) -> tuple[list[tuple[str, str]], list[str]]:
+    """([(column URL, how found)], [信息公开 hub URLs]) of a home or hub page: a column by
+    its link text (政府信息公开年报, 年度报告 …) or by a platform's known column path
+    (TRS ``zfxxgknb`` …) that the page links; hubs by link text (政府信息公开,
+    法定主动公开内容 …) or known hub path (``/gkmlpt/index``), deeper hubs first."""
+    columns: dict[str, str] = {}
+    first, sections = [], []
     if not hasattr(response, "css"):
-        return columns, sections
+        return [], []
     for a in response.css("a[href]"):
         href = a.attrib.get("href", "").strip()
-        if not href or href.startswith(("javascript:", "#", "mailto:")):
+        if not href or href.lower().startswith(SKIP_HREF):
             continue
         text = clean(a.attrib.get("title") or " ".join(a.css("::text").getall())).replace(" ", "")
-        if not text or len(text) > 16 or re.search(r"(19|20)\d\d", text):
+        url, _ = safe_url(response.url, href)
+        if url is None or len(text) > 16:
             continue
-        url = response.urljoin(href)
-        if COLUMN_TEXT.search(text):
-            columns.append(url)
-        elif XXGK_TEXT.search(text):
+        has_year = bool(re.search(r"(19|20)\d\d", text))
+        path = urlsplit(url).path
+        if text and not has_year and COLUMN_TEXT.search(text):
+            columns.setdefault(url, f"link text: {text}")
+        elif KNOWN_COLUMN_PATH.search(path) and not has_year and not TRS_ARTICLE.search(path):
+            columns.setdefault(url, f"platform path: {path}" + (f" ({platform})" if platform else ""))
+        elif text and XXGK_TEXT.search(text):
+            (first if HUB_FIRST.search(text) else sections).append(url)
+        elif KNOWN_HUB_PATH.search(path) and urlsplit(url).netloc == urlsplit(response.url).netloc:
             sections.append(url)
-    return list(dict.fromkeys(columns)), list(dict.fromkeys(sections))
+    hubs = [u for u in dict.fromkeys(first + sections) if u.split("#")[0] != response.url]
+    return list(columns.items()), hubs
+
+
+def find_search(response: Response) -> tuple[str, str] | None:
+    """(action URL, query field) of a same-site GET search form on the page, or None."""
+    if not hasattr(response, "css"):
+        return None
+    host = urlsplit(response.url).netloc
+    for form in response.css("form"):
+        if (form.attrib.get("method") or "get").lower() != "get":
+            continue
+        action, _ = safe_url(response.url, form.attrib.get("action") or response.url)
+        if action is None or urlsplit(action).netloc != host:
+            continue
+        names = [n for n in form.css("input::attr(name)").getall()]
+        field = next((n for n in SEARCH_FIELDS if n in names), None)
+        if field:
+            return action.split("#")[0], field
+    return None
 
 
 class AutoSpider(PortalSpider):
@@ -55,15 +93,6 @@ class AutoSpider(PortalSpider):
 
     name = "auto"
     platform = "auto"
-
-    def start_portal(self, portal: registry.Portal):
-        if portal.columns:
-            for col in portal.columns:
-                yield self.list_request(col, portal, col)
-        elif portal.base_url:
-            yield Request(portal.base_url, callback=self.on_home, dont_filter=True,
-                          meta={"portal": portal.id, "kind": "home", "handle_httpstatus_list": HANDLED},
-                          cb_kwargs={"portal_id": portal.id, "depth": 0})
 
     def parse_list(self, response: Response, portal: registry.Portal):
         from crawler.spiders import PLATFORM_SPIDERS

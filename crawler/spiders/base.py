@@ -9,11 +9,14 @@ this base class:
 
 ``start_portal(portal)``
     requests for a portal: by default one list request per column URL, or the home
-    page (column found by link text) when the registry gives no column.
+    page (discovery, :mod:`.navigation`) when the registry gives no column.
 ``parse_list(response, portal)``
     yields :class:`Link` entries (an article: url, title, date) and requests for
-    further list pages (built with :meth:`list_request`).  Default: rows with a date
-    plus heuristic pagination.
+    further list pages (built with :meth:`list_request`, which applies the page cap and
+    the time budget).  Default: rows in any markup (:func:`.lists.generic_links`),
+    script and link pagination, malformed links recorded as skipped.  After it, the
+    sub-lists the page links (per year, department, township, an iframe) are followed
+    for every platform (:meth:`Navigation.follow_sub_lists`).
 ``counter_url(response, portal)``
     the click-counter URL of an article page, or ``None``.  Called once per article
     per crawl.
@@ -28,6 +31,34 @@ check (incremental crawls), the re-validation window, the resume journal, report
 published only as a file (an item whose file the attachments pipeline downloads),
 and the items (:mod:`crawler.items`).
 A spider never parses a report: items carry raw bytes to the item pipelines.
+
+What a crawl found, per portal (for the registry's ``portals`` table)
+----------------------------------------------------------------------
+:meth:`portal_summary` — stored by the CrawlRunExtension as
+``crawl_runs.stats["xxgk/portals"][portal_id]`` and printed by ``xxgk demo`` — holds the
+counts (reports, unchanged, fresh, skipped, dead, lists, capped, malformed, sublists, …)
+and, from :meth:`Navigation.portal_status`::
+
+    "status":   "ok" | "no column found" | "unreachable" | "blocked" | "robots"
+    "platform": fingerprinted platform, else the registry's
+    "columns":  [{"url": …, "how": "registry" | "link text: 政府信息公开年报" |
+                  "platform path: /zfxxgknb/ (trs)" | "year: 2024年度" | "subcolumn: 部门年报" |
+                  "agency: 财政局" | "iframe" | "search", "via": page it was linked from}]
+    "error":    first failure (unreachable / robots), else None
+
+``status`` is ``ok`` once a list page of the portal was read.  Events the crawl log gets:
+``skipped`` with reason ``no report column found``, ``… page unreachable: …``,
+``robots.txt disallows …``, ``malformed link: …``; ``capped`` when the page cap or the
+time budget stopped a column.
+
+Modules (one job each)
+----------------------
+:mod:`.selection` which portals a crawl covers and which hooks handle each;
+:mod:`.navigation` from a portal to its columns and through their list pages;
+:mod:`.lists` reading a list page (entries and further pages; pure functions);
+:mod:`.freshness` which listed article needs a request, and its conditional headers;
+:mod:`.journal` the resume journal of a job; this module: the spider itself (the
+report/skip decision, articles, challenges, counters, items).
 
 Incremental crawls
 ------------------
@@ -45,12 +76,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Request, Response
@@ -58,39 +85,35 @@ from scrapy.http import Request, Response
 from crawler import classify
 from crawler import portals as registry
 from crawler.items import BlockedPage, ReportPage, SkippedLink
+from crawler.spiders.freshness import Freshness, revalidate_after
+from crawler.spiders.journal import Journal
+from crawler.spiders.lists import (ATTACHMENT_RE, DATE_RE, PAGER_HREF, PAGER_TEXT, REPORT_FILE_RE, Link,  # noqa: F401
+                                   article_pages, clean, generic_links, generic_pages, join_article_pages,
+                                   norm_date)
+from crawler.spiders.navigation import HANDLED, Navigation
+from crawler.spiders.selection import PortalSelection
 
 logger = logging.getLogger(__name__)
 
-DATE_RE = re.compile(r"((?:19|20)\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
-ATTACHMENT_RE = re.compile(r"\.(pdf|docx?|wps|xlsx?|zip|rar|ofd|et)(?:$|[?#])", re.I)
-REPORT_FILE_RE = re.compile(r"\.(pdf|docx?|wps)(?:$|[?#])", re.I)   # files the parser reads
-PAGER_TEXT = re.compile(r"^(下一页|下页|后页|尾页|末页|next|»|>|\d{1,3})$", re.I)
-PAGER_HREF = re.compile(r"(index_\d+\.s?html?|[?&](cur_?page|page|pageNo|pageIndex|pn|p)=\d+|/\d+\.html?$|_\d+\.s?html?$|list_\d+)",
-                        re.I)
 CHALLENGE_RE = re.compile(rb"\$_ts\s*=|__jsl_clearance|_\$[a-zA-Z]{2}\s*=|<noscript>.*?enable javascript", re.I | re.S)
-HANDLED = [304, 403, 404, 410, 412, 521]
 
 
-@dataclass
-class Link:
-    url: str
-    title: str
-    date: str | None = None
+CANONICAL_HEADERS = {"etag": "ETag", "last-modified": "Last-Modified", "content-type": "Content-Type",
+                     "content-length": "Content-Length", "content-disposition": "Content-Disposition"}
 
 
-def norm_date(text: str | None) -> str | None:
-    m = DATE_RE.search(text or "")
-    if not m:
-        return None
-    y, mo, d = m.groups()
-    return f"{y}-{int(mo):02d}-{int(d):02d}"
+def header_dict(response: Response) -> dict[str, str]:
+    """The response headers with their usual spelling.  Scrapy normalises names
+    (``Etag``), so a pipeline asking for ``ETag`` found nothing and conditional
+    requests fell back to Last-Modified: names are matched case-insensitively here."""
+    out = {}
+    for k, v in response.headers.items():
+        name = k.decode("latin-1")
+        out[CANONICAL_HEADERS.get(name.lower(), name)] = b", ".join(v).decode("latin-1")
+    return out
 
 
-def clean(text: str | None) -> str:
-    return re.sub(r"[\s\u3000\xa0]+", " ", text or "").strip()
-
-
-class PortalSpider(scrapy.Spider):
+class PortalSpider(PortalSelection, Navigation, Freshness, scrapy.Spider):
     """Crawl every registered portal (``scrapy crawl portals``), each with its platform's
     hooks.  See the module docstring for the contract of platform spiders."""
 
@@ -108,12 +131,16 @@ class PortalSpider(scrapy.Spider):
         self.detected: dict[str, str] = {}
         self.seen_links: set[str] = set()
         self.seen_lists: set[str] = set()
-        self.done: set[str] = set()
         self.summary: dict[str, dict[str, int]] = {}
         self.counter_values: dict[str, int | None] = {}
         self.run_id: int | None = None
         self.archive = None
-        self._journal = None
+        self.journal = Journal(None)
+        self.findings: dict[str, dict] = {}
+
+    @property
+    def done(self) -> set[str]:
+        return self.journal.done
 
     # -- setup -----------------------------------------------------------------
     @classmethod
@@ -126,22 +153,7 @@ class PortalSpider(scrapy.Spider):
         from scrapy.utils.misc import load_object
 
         from crawler.archive import CrawlArchive
-        path = self.registry_arg or settings.get("XXGK_REGISTRY")
-        all_portals = registry.load(path)
-        if self.url_arg:  # -a url=… : an unregistered portal on this spider's platform
-            all_portals = [registry.Portal(region_code=self.region_arg or "000000", id="adhoc",
-                                           name=urlsplit(self.url_arg).hostname or "adhoc",
-                                           base_url=self.url_arg, platform=self.platform or "auto",
-                                           columns=[self.url_arg], source="command line")]
-            self.region_arg = None
-        platform = self.platform if self.platform not in (None, "auto") else None
-        self.portals = registry.select(all_portals, self.region_arg, self.portal_arg, platform)
-        if self.platform == "auto":
-            self.portals = registry.select(all_portals, self.region_arg, self.portal_arg, "auto") \
-                if not self.portal_arg and not self.url_arg else self.portals
-        self.by_id = {p.id: p for p in self.portals}
-        self._hosts = {p.id: p.hosts for p in self.portals}
-        self._all_hosts = set().union(*self._hosts.values()) if self._hosts else set()
+        self.select(registry.load(self.registry_arg or settings.get("XXGK_REGISTRY")))
         self.incremental = settings.getbool("XXGK_INCREMENTAL", True)
         self.download_files = settings.getbool("XXGK_ATTACHMENTS", True)
         self.blocked_statuses = set(settings.getlist("XXGK_BLOCKED_STATUSES") and
@@ -154,30 +166,15 @@ class PortalSpider(scrapy.Spider):
         if cache_mb > 0 and hasattr(self.archive, "limit_cache"):
             self.archive.limit_cache(cache_mb)
         self.state = self.archive.fetch_state() if self.incremental else {}
-        days = settings.getfloat("XXGK_REVALIDATE_DAYS", 7.0)
-        self.revalidate_after = (datetime.now(timezone.utc) - timedelta(days=days)) if days > 0 else None
+        self.revalidate_after = revalidate_after(settings.getfloat("XXGK_REVALIDATE_DAYS", 7.0))
         self.run_id = self.archive.start_run(self.name)
-        jobdir = settings.get("JOBDIR")
-        if jobdir:
-            os.makedirs(jobdir, exist_ok=True)
-            jpath = Path(jobdir) / "xxgk-done.txt"
-            if jpath.exists():
-                self.done = set(jpath.read_text("utf-8").split())
-                logger.info("resuming: %d reports already archived in this job", len(self.done))
-            self._journal = open(jpath, "a", encoding="utf-8")
+        self.journal = Journal(settings.get("JOBDIR"))
+        self.nav_setup(settings)
         for p in self.portals:
             self.summary[p.id] = {"reports": 0, "skipped": 0, "blocked": 0, "dead": 0, "lists": 0,
                                   "unchanged": 0, "fresh": 0, "refused": 0}
 
     # -- helpers used by platform hooks ------------------------------------------
-    def portal(self, portal_id: str | None) -> registry.Portal | None:
-        return self.by_id.get(portal_id or "")
-
-    def allowed_hosts(self, portal_id: str | None) -> set[str]:
-        if portal_id and portal_id in self._hosts:
-            return self._hosts[portal_id]
-        return self._all_hosts
-
     def count(self, portal: registry.Portal | str, key: str, n: int = 1) -> None:
         pid = portal if isinstance(portal, str) else portal.id
         self.summary.setdefault(pid, {}).setdefault(key, 0)
@@ -188,7 +185,9 @@ class PortalSpider(scrapy.Spider):
         out = {}
         for pid, s in self.summary.items():
             p = self.portal(pid)
-            out[pid] = {**s, "name": p.name if p else pid, "platform": self.detected.get(pid, p.platform if p else "")}
+            st = self.portal_status(pid)
+            out[pid] = {**s, "name": p.name if p else pid, "platform": self.detected.get(pid, p.platform if p else ""),
+                        "status": st["status"], "columns": st["columns"], "error": st["error"]}
         return out
 
     def log_event(self, portal: str, url: str, event: str, reason: str, http_status=None, title=None,
@@ -196,87 +195,18 @@ class PortalSpider(scrapy.Spider):
         if self.archive is not None:
             self.archive.log(self.run_id, portal, url, event, reason, http_status, title, list_url)
 
+    def mark_done(self, url: str) -> None:
+        """Journal a URL archived (or confirmed unchanged) by this job (:mod:`.journal`)."""
+        self.journal.mark(url)
+
+    def close_journal(self, reason: str) -> None:
+        self.journal.close(reason)
+
     def note_refused(self, request: Request, why: str) -> None:
         pid = request.meta.get("portal")
         if pid:
             self.count(pid, "refused")
             self.log_event(pid, request.url, "refused", why)
-
-    def mark_done(self, url: str) -> None:
-        """Journal a URL archived (or confirmed unchanged) by this job.  Only the journal of
-        an interrupted run is held in memory (``self.done``): within a crawl ``seen_links``
-        already keeps a URL from being asked twice, so a second in-memory copy of every
-        URL would only make memory grow with the page count."""
-        if self._journal:
-            self._journal.write(url + "\n")
-            self._journal.flush()
-
-    def close_journal(self, reason: str) -> None:
-        if self._journal:
-            self._journal.close()
-            self._journal = None
-            if reason == "finished":  # a complete crawl: the next one starts afresh
-                try:
-                    os.remove(Path(self.settings.get("JOBDIR")) / "xxgk-done.txt")
-                except OSError:
-                    pass
-
-    def fresh(self, url: str, link: Link) -> bool:
-        """Validated recently enough, and listed as it was then: no request needed."""
-        st = self.state.get(url)
-        if st is None or self.revalidate_after is None or not st.validated_at:
-            return False
-        if (st.list_title or "") != (link.title or "") or (st.list_date or None) != (link.date or None):
-            return False
-        try:
-            at = datetime.fromisoformat(st.validated_at)
-        except ValueError:
-            return False
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=timezone.utc)
-        return at > self.revalidate_after
-
-    def confirmed_unchanged(self, portal: registry.Portal, url: str, link: Link | None, how: str) -> None:
-        self.count(portal, "unchanged")
-        self.crawler.stats.inc_value(f"xxgk/{how}")
-        if self.archive is not None:
-            self.archive.touch(url, link.title if link else None, link.date if link else None)
-        self.mark_done(url)
-
-    def hooks(self, portal: registry.Portal) -> type["PortalSpider"]:
-        """The class whose hooks handle *portal*: this spider's own for a platform
-        spider, else the platform spider registered for the portal's platform."""
-        from crawler.spiders import PLATFORM_SPIDERS
-        plat = self.detected.get(portal.id) or portal.platform
-        if self.platform not in (None, "auto") and plat in (self.platform, "auto"):
-            return type(self)
-        return PLATFORM_SPIDERS.get(plat, PLATFORM_SPIDERS["auto"])
-
-    def list_request(self, url: str, portal: registry.Portal, column: str | None = None, callback=None,
-                     **kwargs) -> Request | None:
-        """A list page: always re-read (``dont_filter``), but once per crawl."""
-        key = url + "|" + (kwargs.get("body") or "" if isinstance(kwargs.get("body"), str) else "")
-        if key in self.seen_lists:
-            return None
-        self.seen_lists.add(key)
-        meta = {"portal": portal.id, "kind": "list", "handle_httpstatus_list": HANDLED, **kwargs.pop("meta", {})}
-        return Request(url, callback=callback or self.on_list, dont_filter=True, meta=meta,
-                       cb_kwargs={"portal_id": portal.id, "column": column or url}, **kwargs)
-
-    # -- start -------------------------------------------------------------------
-    async def start(self):
-        for portal in self.portals:
-            for req in self.hooks(portal).start_portal(self, portal):
-                if req is not None:
-                    yield req
-
-    def start_portal(self, portal: registry.Portal):
-        if portal.columns:
-            for col in portal.columns:
-                yield self.list_request(col, portal, col)
-        else:
-            from crawler.spiders.auto import AutoSpider
-            yield from AutoSpider.start_portal(self, portal)
 
     # -- callbacks ---------------------------------------------------------------
     def challenge(self, response: Response) -> str | None:
@@ -306,51 +236,6 @@ class PortalSpider(scrapy.Spider):
             return None, self.blocked_item(response, portal, reason)
         return portal, None
 
-    def on_home(self, response: Response, portal_id: str, depth: int):
-        """Auto-discovery: home page → 信息公开 → 年报 column, by link text."""
-        from crawler.spiders.auto import find_column
-        portal, blocked = self.answering_portal(response, portal_id)
-        if blocked is not None:
-            yield blocked
-        if portal is None:
-            return
-        columns, sections = find_column(response)
-        if columns:
-            for col in columns[:3]:
-                if col not in portal.columns:
-                    portal.columns.append(col)
-                self.crawler.stats.set_value(f"xxgk/discovered/{portal.id}", col)
-                logger.info("portal %s: report column found at %s", portal.id, col)
-                req = self.list_request(col, portal, col)
-                if req is not None:
-                    yield req
-            return
-        if depth < 2:
-            for url in sections[:3]:
-                yield Request(url, callback=self.on_home, dont_filter=True,
-                              meta={"portal": portal.id, "kind": "home", "handle_httpstatus_list": HANDLED},
-                              cb_kwargs={"portal_id": portal.id, "depth": depth + 1})
-        elif depth == 2:
-            self.log_event(portal.id, response.url, "skipped", "no report column found")
-
-    def on_list(self, response: Response, portal_id: str, column: str):
-        portal, blocked = self.answering_portal(response, portal_id)
-        if blocked is not None:
-            yield blocked
-        if portal is None:
-            return
-        if response.status != 200:
-            self.count(portal, "dead")
-            yield SkippedLink(portal=portal.id, region_code=portal.region_code, url=response.url, title=None,
-                              reason=f"list page HTTP {response.status}", http_status=response.status)
-            return
-        self.count(portal, "lists")
-        for x in self.hooks(portal).parse_list(self, response, portal):
-            if isinstance(x, Link):
-                yield from self.on_link(x, portal, response.url, column)
-            elif x is not None:
-                yield x
-
     def on_link(self, link: Link, portal: registry.Portal, list_url: str, column: str):
         url = link.url.split("#")[0]
         if url in self.seen_links:
@@ -373,6 +258,8 @@ class PortalSpider(scrapy.Spider):
         if url in self.done:
             self.crawler.stats.inc_value("xxgk/resumed_skip")
             return
+        if self.over_budget(portal, url):
+            return
         if self.fresh(url, link):
             self.count(portal, "unchanged")   # known unchanged, so health checks see it listed
             self.count(portal, "fresh")       # … without asking: the re-validation window
@@ -388,13 +275,7 @@ class PortalSpider(scrapy.Spider):
                 list_title=link.title, list_date=link.date, column=column, attachment_only=True,
                 attachments=[{"url": url, "text": link.title}])
             return
-        headers = {"Referer": list_url}
-        st = self.state.get(url)
-        if st is not None:
-            if st.etag:
-                headers["If-None-Match"] = st.etag
-            if st.last_modified:
-                headers["If-Modified-Since"] = st.last_modified
+        headers = {"Referer": list_url, **self.conditional_headers(url)}
         yield Request(url, callback=self.on_article, errback=self.on_article_error, headers=headers,
                       meta={"portal": portal.id, "kind": "article", "handle_httpstatus_list": HANDLED},
                       cb_kwargs={"portal_id": portal.id, "link": link, "list_url": list_url, "column": column})
@@ -421,31 +302,86 @@ class PortalSpider(scrapy.Spider):
             yield blocked
         if portal is None:
             return
-        url = response.request.url if not response.meta.get("redirect_urls") else response.meta["redirect_urls"][0]
+        # a report reached through a redirect is the report at its final URL; the URL
+        # the list gave is kept as its alias (and remembered for the next crawl's lists)
+        first = response.meta["redirect_urls"][0] if response.meta.get("redirect_urls") else response.request.url
+        url = response.url
+        aliases = [first] if first != url else []
+        if aliases:
+            self.seen_links.add(url)
         if response.status == 304:
             self.confirmed_unchanged(portal, url, link, "not_modified")
+            for alias in aliases:
+                if self.archive is not None:
+                    self.archive.touch(alias, link.title, link.date)
             return
         if response.status != 200:
             self.count(portal, "dead")
-            yield SkippedLink(portal=portal.id, region_code=portal.region_code, url=url, title=link.title,
+            yield SkippedLink(portal=portal.id, region_code=portal.region_code, url=first, title=link.title,
                               reason="dead_link", list_url=list_url, http_status=response.status)
             return
         sha = hashlib.sha256(response.body).hexdigest()
-        st = self.state.get(url)
-        if st is not None and st.sha256 == sha:
+        st = self.state.get(url) or self.state.get(first)
+        if st is not None and st.sha256 == sha and not article_pages(response):
             self.confirmed_unchanged(portal, url, link, "content_unchanged")
             return
         hooks = self.hooks(portal)
         item = ReportPage(
             portal=portal.id, region_code=portal.region_code,
             platform=self.detected.get(portal.id, portal.platform if hooks.platform is None else hooks.platform),
-            url=url, final_url=response.url, http_status=response.status,
-            headers={k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()},
+            url=url, final_url=response.url, http_status=response.status, headers=header_dict(response),
             body=response.body, encoding=getattr(response, "encoding", None), list_url=list_url,
             list_title=link.title, list_date=link.date, column=column,
-            attachments=self.attachments(response))
-        self.count(portal, "reports")
+            attachments=self.attachments(response), aliases=aliases)
         counter = hooks.counter_url(self, response, portal) if hasattr(response, "text") else None
+        rest = article_pages(response)
+        if rest:   # a TRS article split over t…_1.html, t…_2.html: fetched, then joined
+            self.count(portal, "article_pages", len(rest))
+            yield self.article_page_request(rest, item, [], counter)
+            return
+        yield from self.with_counter(item, counter)
+
+    def article_page_request(self, rest: list[str], item: ReportPage, parts: list[str], counter: str | None):
+        return Request(rest[0], callback=self.on_article_page, errback=self.on_article_page_error,
+                       headers={"Referer": item.final_url}, dont_filter=True,
+                       meta={"portal": item.portal, "kind": "article", "handle_httpstatus_list": HANDLED},
+                       cb_kwargs={"item": item, "rest": rest[1:], "parts": parts, "counter": counter})
+
+    def on_article_page(self, response: Response, item: ReportPage, rest: list[str], parts: list[str],
+                        counter: str | None):
+        """One more page of a split article: joined to the first page once all are read."""
+        if response.status == 200 and hasattr(response, "text"):
+            parts.append(response.text)
+        else:
+            self.log_event(item.portal, response.url, "skipped", f"article page HTTP {response.status}",
+                           response.status, item.list_title, item.list_url)
+        yield from self.more_pages(item, rest, parts, counter)
+
+    def on_article_page_error(self, failure):
+        kw = failure.request.cb_kwargs
+        self.log_event(kw["item"].portal, failure.request.url, "skipped", f"article page error: {failure.value!r}"[:200])
+        return list(self.more_pages(**kw))
+
+    def more_pages(self, item: ReportPage, rest: list[str], parts: list[str], counter: str | None):
+        if rest:
+            yield self.article_page_request(rest, item, parts, counter)
+            return
+        if parts:
+            item.body = join_article_pages(item.body, item.encoding, parts)
+            item.encoding = "utf-8"
+            # the validators of the first page do not vouch for the others: always re-read
+            item.headers = {k: v for k, v in item.headers.items()
+                            if k not in ("ETag", "Last-Modified", "Content-Length")}
+            st = self.state.get(item.url)
+            if st is not None and st.sha256 == item.sha256:
+                self.confirmed_unchanged(item.portal, item.url, Link(item.url, item.list_title or "", item.list_date),
+                                         "content_unchanged")
+                return
+        yield from self.with_counter(item, counter)
+
+    def with_counter(self, item: ReportPage, counter: str | None):
+        """The item, after its click counter when the page has one (once per crawl)."""
+        self.count(item.portal, "reports")
         if counter and counter in self.counter_values:
             # the same article at a second URL: the counter is called once per crawl
             item.clicks = self.counter_values[counter]
@@ -453,8 +389,8 @@ class PortalSpider(scrapy.Spider):
         elif counter:
             self.counter_values[counter] = None
             yield Request(counter, callback=self.on_counter, errback=self.on_counter_error,
-                          headers={"Referer": response.url}, dont_filter=True,
-                          meta={"portal": portal.id, "kind": "counter", "dont_retry": True},
+                          headers={"Referer": item.final_url}, dont_filter=True,
+                          meta={"portal": item.portal, "kind": "counter", "dont_retry": True},
                           cb_kwargs={"item": item}, priority=10)
         else:
             yield item
@@ -488,10 +424,17 @@ class PortalSpider(scrapy.Spider):
 
     # -- default hooks (generic list + pagination) --------------------------------
     def parse_list(self, response: Response, portal: registry.Portal):
-        links = generic_links(response)
+        bad: list[tuple[str, str]] = []
+        links = generic_links(response, bad)
         yield from links
+        for href, why in bad:   # one bad link is recorded alone; the rest of the page is read
+            self.count(portal, "malformed")
+            logger.warning("portal %s: %s on %s: %r", portal.id, why, response.url, href)
+            yield SkippedLink(portal=portal.id, region_code=portal.region_code, url=href[:500], title=None,
+                              reason=why, list_url=response.url)
         for url in generic_pages(response, {l.url for l in links}):
-            yield self.list_request(url, portal, response.request.cb_kwargs.get("column"))
+            yield self.list_request(url, portal, response.request.cb_kwargs.get("column"),
+                                    meta={"sub_depth": response.meta.get("sub_depth", 0)})
 
     def counter_url(self, response: Response, portal: registry.Portal) -> str | None:
         """Default: any counter pattern known on any platform."""
@@ -507,89 +450,3 @@ class PortalSpider(scrapy.Spider):
         stripped = re.sub(r"<[^>]+>", " ", text)
         m = re.search(r"\d+", stripped)
         return int(m.group(0)) if m else None
-
-
-# ----------------------------------------------------------------------------- generic
-def _row_of(a):
-    """The list row an anchor sits in (li, tr, dd, or a div/p holding a date)."""
-    node = a
-    for _ in range(4):
-        parent = node.xpath("..")
-        if not parent:
-            return None
-        node = parent[0]
-        tag = node.root.tag if hasattr(node.root, "tag") else ""
-        if tag in ("li", "tr", "dd", "dl", "p", "div", "td"):
-            text = clean(" ".join(node.css("::text").getall()))
-            if DATE_RE.search(text) and len(text) < 400:
-                return node
-            if tag in ("li", "tr", "dd"):
-                return node
-    return None
-
-
-def generic_links(response: Response):
-    """Article links of a list page: anchors in rows that show a date (real list rows
-    always do), or, failing that, anchors whose text names a report."""
-    links: dict[str, Link] = {}
-    if not hasattr(response, "css"):
-        return []
-    for a in response.css("a[href]"):
-        href = a.attrib.get("href", "").strip()
-        if not href or href.startswith(("javascript:", "#", "mailto:")):
-            continue
-        title = clean(a.attrib.get("title") or " ".join(a.css("::text").getall()))
-        if len(title) < 6:
-            continue
-        url = response.urljoin(href)
-        row = _row_of(a)
-        date = norm_date(clean(" ".join(row.css("::text").getall()))) if row is not None else None
-        if date is None and classify.classify_title(title)[0] != "report":
-            continue
-        if PAGER_HREF.search(href) and not date:
-            continue
-        prev = links.get(url)
-        if prev is None or (not prev.title and title):
-            links[url] = Link(url=url, title=title, date=date)
-    return list(links.values())
-
-
-def generic_pages(response: Response, articles: set[str] = frozenset()) -> list[str]:
-    """Further list pages: script pagers (TRS ``createPageHTML``, ``countPage``) and
-    pager links (下一页, page numbers) that stay in the column."""
-    out: list[str] = []
-    text = response.text if hasattr(response, "text") else ""
-    base = response.url
-    m = re.search(r"createPageHTML\(\s*(?:['\"][^'\"]*['\"]\s*,\s*)?(\d+)\s*,\s*(\d+)\s*,\s*['\"]([^'\"]+)['\"]\s*,\s*['\"]([^'\"]+)['\"]",
-                  text)
-    if m:
-        total, _, prefix, ext = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
-        out += [urljoin(base, f"{prefix}.{ext}" if i == 0 else f"{prefix}_{i}.{ext}") for i in range(min(total, 500))]
-    m = re.search(r"var\s+countPage\s*=\s*(\d+)", text)
-    if m:
-        out += [urljoin(base, "index.html" if i == 0 else f"index_{i}.html") for i in range(min(int(m.group(1)), 500))]
-    if hasattr(response, "css"):
-        col_dir = urlsplit(base).path.rsplit("/", 1)[0]
-        for a in response.css("a[href]"):
-            label = clean(" ".join(a.css("::text").getall()))
-            href = a.attrib.get("href", "").strip()
-            if not href or href.startswith(("javascript:", "#")):
-                continue
-            if not PAGER_TEXT.match(label) and not (PAGER_HREF.search(href) and len(label) <= 4):
-                continue
-            url = response.urljoin(href)
-            path = urlsplit(url).path
-            if url in articles or not PAGER_HREF.search(url):
-                continue
-            if urlsplit(url).netloc != urlsplit(base).netloc:
-                continue
-            # stay in the column: same directory (or its page sub-directory), same script
-            if path.rsplit("/", 1)[0].startswith(col_dir) or path == urlsplit(base).path or \
-                    col_dir.startswith(path.rsplit("/", 1)[0] + "/"):
-                out.append(url)
-    seen, uniq = set(), []
-    for u in out:
-        if u not in seen and u != base:
-            seen.add(u)
-            uniq.append(u)
-    return uniq
