@@ -168,6 +168,9 @@ def _fill(record: dict, doc: Document, url: str | None) -> None:
         record["template"] = "old"
 
     record["checks"] = run_checks(record) if kind == "report" else []
+    read = next((c for c in record["checks"] if c["name"] == "tables_read"), None)
+    if read is not None and read["status"] == "warn":
+        warnings.append(f"standard tables incomplete — {read['detail']}")
     bal = next((c for c in record["checks"] if c["name"] == "applications_balance"), None)
     record["balance_ok"] = None if bal is None or bal["status"] == "not_assessable" else bal["status"] == "pass"
     if doc.is_html:
