@@ -20,7 +20,8 @@ from .checks import run_checks
 from .decode import decode_bytes, sniff
 from .document import Document, Line, from_html, from_text, looks_like_html, squash, text_of, tight
 from .sections import Section, fill_text, find_sections
-from .tables import detect_template, read_active_disclosure, read_applications, read_reviews
+from . import runtogether
+from .tables import Table, detect_template, read_active_disclosure, read_applications, read_reviews
 
 PARSER_VERSION = "1.0.0"
 MAX_CHARS = 30_000_000   # larger documents are cut, with a warning
@@ -234,11 +235,15 @@ def _tables(record: dict, lines: list[Line], sections: list[Section], start: int
     warnings = record["warnings"]
     tables = {}
     if r2 and template and _T2_MARK.search("".join(tight(x.text) for x in r2[:12])):
-        tables["active_disclosure"] = read_active_disclosure(r2, template)
+        tables["active_disclosure"] = _or_run_together(
+            read_active_disclosure(r2, template), r2, "active",
+            lambda text: runtogether.read_active_run(text, template))
     if r3 and _T3_MARK.search("".join(tight(x.text) for x in r3)):
-        tables["applications"] = read_applications(r3)
+        tables["applications"] = _or_run_together(read_applications(r3), r3, "applications",
+                                                  runtogether.read_applications_run)
     if r4 and _T4_COLUMNS.search("".join(tight(x.text) for x in r4)):
-        tables["reviews_litigation"] = read_reviews(r4)
+        tables["reviews_litigation"] = _or_run_together(read_reviews(r4), r4, "reviews",
+                                                        runtogether.read_reviews_run)
     for name, table in tables.items():
         if table is None:
             continue
@@ -253,6 +258,27 @@ def _tables(record: dict, lines: list[Line], sections: list[Section], start: int
         if guessed:
             warnings.append(f"template {template} guessed from the report year")
         record["template"] = template
+
+
+def _complete(table: Table | None) -> bool:
+    return table is not None and bool(table.values) and not any("left out" in w for w in table.warnings)
+
+
+def _or_run_together(table: Table | None, region: list[Line], kind: str, reader) -> Table | None:
+    """The table read again from its text as a run of labels and digits, when its cells
+    arrived run together and the line reader could not read it whole."""
+    if _complete(table):
+        return table
+    text = "\n".join(line.text for line in region)
+    if not runtogether.looks_run_together(text, kind):
+        return table
+    got = reader(text)
+    if got is None:
+        return table
+    values, raw, warnings = got
+    if table is not None and len(table.values) > len(values):
+        return table
+    return Table(values=values, raw=raw, warnings=warnings)
 
 
 def _furniture(record: dict, doc: Document, head: list[Line], title: str | None, pre: str, post: str) -> None:
