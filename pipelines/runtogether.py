@@ -195,6 +195,8 @@ def splits(tokens: list[str], size: int, blocks: int = 1, limit: int = MAX_CANDI
         suffix[u] = suffix[u + 1] + len(tokens[u])
     out: list[list[int]] = []
     seen: set[tuple] = set()
+    dead: set[tuple] = set()      # states from which no split completes
+    completed = [0]               # splits reached, duplicates included
     too_many = False
 
     def cells_of(u: int, pos: int):
@@ -232,6 +234,7 @@ def splits(tokens: list[str], size: int, blocks: int = 1, limit: int = MAX_CANDI
         left = need - len(done)
         if left == 0:
             if u == n:
+                completed[0] += 1
                 key = tuple(done)
                 if key not in seen:
                     seen.add(key)
@@ -243,9 +246,13 @@ def splits(tokens: list[str], size: int, blocks: int = 1, limit: int = MAX_CANDI
             return
         block_pos = len(done) % size
         block_sum = sum(done[len(done) - block_pos:])
-        if sums and not blanks and block_pos and \
-                rem < (size - block_pos - 1) + len(str(block_sum)) + (left - (size - block_pos)):
+        if sums and block_pos and rem < len(str(block_sum)) + (0 if blanks else (size - block_pos - 1)
+                                                              + (left - (size - block_pos))):
             return
+        state = (u, pos, len(done), block_sum if sums else 0)
+        if state in dead:
+            return
+        before = completed[0]
         if u < n:
             for value, nu, npos in cells_of(u, pos):
                 if sums and block_pos == size - 1 and value != block_sum:
@@ -257,6 +264,8 @@ def splits(tokens: list[str], size: int, blocks: int = 1, limit: int = MAX_CANDI
             done.append(0)           # an empty cell the text lost (never the total)
             dfs(u, pos, done)
             done.pop()
+        if completed[0] == before and not too_many:
+            dead.add(state)
 
     dfs(0, 0, [])
     if too_many:
@@ -298,8 +307,8 @@ def read_applications_run(text: str) -> tuple[dict, dict, list[str]] | None:
             warnings.append(f"applications: row {key} has {len(toks)} numbers for {ncols} cells; left out")
             continue
         else:
-            # blank cells the text lost: only when it prints none of its blanks
-            found = splits(toks, ncols, blanks=stretch.glued and not any(t[0] == "—" for t in toks))
+            # cells run together may have lost blank cells too (an empty <td> leaves nothing)
+            found = splits(toks, ncols, blanks=stretch.glued)
             if not found:
                 why = "too many ways to split it" if found is None else "no split where 总计 is the sum"
                 warnings.append(f"applications: row {key} has its cells run together ({' '.join(toks)}); "
@@ -475,7 +484,7 @@ def read_reviews_run(text: str) -> tuple[dict, dict, list[str]] | None:
     elif len(toks) > need:
         return {}, {}, [f"reviews_litigation: {len(toks)} numbers for {need} cells; table left out"]
     else:
-        found = splits(toks, len(REVIEW_COLUMNS), len(REVIEW_BLOCKS))
+        found = splits(toks, len(REVIEW_COLUMNS), len(REVIEW_BLOCKS), blanks=stretch.glued)
         if not found or len(found) != 1:
             n = "too many" if found is None else len(found)
             return {}, {}, [f"reviews_litigation: cells run together ({' '.join(toks)}); {n} splits fit "
@@ -513,14 +522,14 @@ def read_active_run(text: str, template: str) -> tuple[dict, dict, list[str]] | 
             warnings.append(f"active_disclosure: no number printed in row {key}; read as blank (0)")
         elif len(toks) == len(cols) and all(len(t) == 1 or t[0] != "—" for t in toks):
             nums = [0 if t[0] == "—" else to_number(t.lstrip("+")) for t in toks]
+        elif all(set(t) <= set("0—") for t in toks) and sum(1 for t in toks for _ in t) <= len(cols) * 2:
+            nums = [0] * len(cols)     # only zeros and blanks: whatever the split, every cell is 0
+            warnings.append(f"active_disclosure: row {key} has its cells run together; all of them 0 or blank")
         else:
-            found = splits(toks, len(cols), sums=False, limit=4)
-            if not found or len(found) != 1:
-                warnings.append(f"active_disclosure: row {key} has its cells run together ({' '.join(toks)}) "
-                                f"and states no sum to split them by; left out")
-                continue
-            nums = found[0]
-            warnings.append(f"active_disclosure: row {key} has its cells run together; only one split is possible")
+            # no sum to check a split against, and a blank cell may have left no trace: never guess
+            warnings.append(f"active_disclosure: row {key} has its cells run together ({' '.join(toks)}) "
+                            f"and states no sum to split them by; left out")
+            continue
         row = {}
         row_yuan = bool(re.match(r"[^\d]*[\d.,|]+元", s[a:b]))
         for col, n in zip(cols, nums):
