@@ -7,11 +7,9 @@ is never ``pass``.
 """
 from __future__ import annotations
 
-from .labels import ACTIVE_2019, ACTIVE_2021, APPLICANT_COLUMNS, RESULT_ROWS, REVIEW_BLOCKS, REVIEW_COLUMNS
+from .labels import ACTIVE_2019, ACTIVE_2021, APPLICANT_COLUMNS, APPLICATION_ROWS, RESULT_ROWS, REVIEW_BLOCKS, REVIEW_COLUMNS
 
 TABLES = ("active_disclosure", "applications", "reviews_litigation")
-# rows without which table 3's identities cannot be checked
-_KEY_ROWS = ("new_received", "carried_over", "total_handled", "carried_forward")
 
 
 def _check(name: str, status: str, detail: str) -> dict:
@@ -99,9 +97,11 @@ def missing_parts(record: dict) -> tuple[list[str], list[str]]:
     rows = []
     app = record.get("applications")
     if app:
-        rows += [f"applications.{r}" for r in _KEY_ROWS if r not in app]
-        if not any(r in app for r in RESULT_ROWS):
-            rows.append("applications: every result row")
+        # every row of the template; （六） is one merged row or its sub-rows (3.其他 is optional)
+        need = [r for r in APPLICATION_ROWS if not r.startswith("other")]
+        if "other" not in app:
+            need += ["other.no_correction", "other.no_fee"]
+        rows += [f"applications.{r}" for r in APPLICATION_ROWS if r in need and r not in app]
     rev = record.get("reviews_litigation")
     if rev:
         rows += [f"reviews_litigation.{b}" for b in REVIEW_BLOCKS if b not in rev]

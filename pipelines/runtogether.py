@@ -193,11 +193,7 @@ def splits(tokens: list[str], size: int, blocks: int = 1, limit: int = MAX_CANDI
     suffix = [0] * (n + 1)
     for u in range(n - 1, -1, -1):
         suffix[u] = suffix[u + 1] + len(tokens[u])
-    out: list[list[int]] = []
-    seen: set[tuple] = set()
-    dead: set[tuple] = set()      # states from which no split completes
-    completed = [0]               # splits reached, duplicates included
-    too_many = False
+    memo: dict[tuple, list[tuple] | None] = {}
 
     def cells_of(u: int, pos: int):
         s = tokens[u]
@@ -227,50 +223,43 @@ def splits(tokens: list[str], size: int, blocks: int = 1, limit: int = MAX_CANDI
             number = sign * int(piece.replace(",", ""))
             yield (number, u + 1, 0) if j == len(s) else (number, u, j)
 
-    def dfs(u: int, pos: int, done: list[int]) -> None:
-        nonlocal too_many
-        if too_many:
-            return
-        left = need - len(done)
-        if left == 0:
-            if u == n:
-                completed[0] += 1
-                key = tuple(done)
-                if key not in seen:
-                    seen.add(key)
-                    out.append(list(done))
-                    too_many = len(out) > limit
-            return
+    def rest(u: int, pos: int, k: int, block_sum: int) -> list[tuple] | None:
+        """Every way to fill cells k… from tokens[u][pos:] on; None when there are too many."""
+        key = (u, pos, k, block_sum)
+        if key in memo:
+            return memo[key]
+        left = need - k
+        found: set[tuple] = set()
         rem = suffix[u] - pos if u < n else 0
-        if (not blanks and rem < left) or rem > left * (MAX_DIGITS + 3):
-            return
-        block_pos = len(done) % size
-        block_sum = sum(done[len(done) - block_pos:])
-        if sums and block_pos and rem < len(str(block_sum)) + (0 if blanks else (size - block_pos - 1)
-                                                              + (left - (size - block_pos))):
-            return
-        state = (u, pos, len(done), block_sum if sums else 0)
-        if state in dead:
-            return
-        before = completed[0]
-        if u < n:
-            for value, nu, npos in cells_of(u, pos):
-                if sums and block_pos == size - 1 and value != block_sum:
-                    continue
-                done.append(value)
-                dfs(nu, npos, done)
-                done.pop()
+        block_pos = k % size
+        if left == 0:
+            memo[key] = [()] if u == n else []
+            return memo[key]
+        if (not blanks and rem < left) or rem > left * (MAX_DIGITS + 3) or \
+                (sums and block_pos and rem < len(str(block_sum))):
+            memo[key] = []
+            return []
+        options = list(cells_of(u, pos)) if u < n else []
         if blanks and (block_pos < size - 1 or not sums):
-            done.append(0)           # an empty cell the text lost (never the total)
-            dfs(u, pos, done)
-            done.pop()
-        if completed[0] == before and not too_many:
-            dead.add(state)
+            options.append((0, u, pos))       # an empty cell the text lost (never the total)
+        for value, nu, npos in options:
+            end = block_pos == size - 1
+            if sums and end and value != block_sum:
+                continue
+            sub = rest(nu, npos, k + 1, 0 if end else block_sum + value)
+            if sub is None:
+                memo[key] = None
+                return None
+            for tail in sub:
+                found.add((value, *tail))
+            if len(found) > limit:
+                memo[key] = None
+                return None
+        memo[key] = sorted(found)
+        return memo[key]
 
-    dfs(0, 0, [])
-    if too_many:
-        return None
-    return out
+    got = rest(0, 0, 0, 0)
+    return None if got is None else [list(t) for t in got]
 
 
 # ------------------------------------------------------------------ table 3

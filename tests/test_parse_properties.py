@@ -255,8 +255,16 @@ def render_layout(draw, act, app, rev, gaps: bool = False) -> str:
     """PDF layout text: each label on its own line(s), its numbers on the next line in columns;
     with ``gaps``, some blank cells print nothing at all (only their column's spaces)."""
     width = 8
+    def header(first, heads, indent=14):
+        """Column headers centred over their numbers, as a PDF lays them out."""
+        line = first.ljust(indent)
+        for i, h in enumerate(heads):
+            start = indent + width * i + width - 1 - (len(h) + 1) // 2
+            line = line.ljust(start) + h
+        return line
+
     lines = [TITLE, INTRO.strip(), "二、主动公开政府信息情况", "第二十条第（一）项",
-             "信息内容      本年制发件数    本年废止件数    现行有效件数"]
+             header("信息内容", ["本年制发件数", "本年废止件数", "现行有效件数"])]
 
     def numbers(vals, indent=14):
         return " " * indent + "".join(
@@ -266,7 +274,7 @@ def render_layout(draw, act, app, rev, gaps: bool = False) -> str:
         lines += [ACTIVE_LABELS[key], numbers(act[key].values())]
     for item, keys, head in (("（五）", ["licensing"], "本年处理决定数量"), ("（六）", ["punishment", "enforcement"], "本年处理决定数量"),
                              ("（八）", ["fees"], "本年收费金额（单位：万元）")):
-        lines += [f"第二十条第{item}项", f"信息内容      {head}"]
+        lines += [f"第二十条第{item}项", header("信息内容", [head])]
         for key in keys:
             lines += [ACTIVE_LABELS[key], numbers(act[key].values())]
     lines += ["三、收到和处理政府信息公开申请情况", " " * 30 + "申请人情况",
