@@ -37,11 +37,9 @@ APP_ORDER = ("new_received", "carried_over", "granted", "partially_granted",
              "total_handled", "carried_forward")
 
 _GAP = "|"
-_WS = re.compile(r"\s+")
 _BLANK = "—"
 # a value stretch: digits, kept gaps, blank marks, decimal points, signs
 _STRETCH = re.compile(r"[\d|—+\-.,]+")
-_ITEM_AFTER = re.compile(r"^[.、．]")
 _WU = re.compile(r"无(?=\s*[\d—无])|(?<=[\d—])无|(?<=[\d—]\s)无")
 
 
