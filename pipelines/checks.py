@@ -1,11 +1,15 @@
 """The identities a report states about its own tables, checked.
 
-Each check is ``pass``, ``fail`` or ``not_assessable`` with a detail a person can
-verify against the page.
+Each check is ``pass``, ``fail``, ``warn`` or ``not_assessable`` with a detail a
+person can verify against the page. ``tables_read`` says ``warn`` when a table or a
+key row of a 2019+ report could not be read, so such a report's ``check_status``
+is never ``pass``.
 """
 from __future__ import annotations
 
-from .labels import APPLICANT_COLUMNS, RESULT_ROWS, REVIEW_BLOCKS, REVIEW_COLUMNS
+from .labels import ACTIVE_2019, ACTIVE_2021, APPLICANT_COLUMNS, APPLICATION_ROWS, RESULT_ROWS, REVIEW_BLOCKS, REVIEW_COLUMNS
+
+TABLES = ("active_disclosure", "applications", "reviews_litigation")
 
 
 def _check(name: str, status: str, detail: str) -> dict:
@@ -87,7 +91,48 @@ def review_totals(rev: dict | None) -> list[dict]:
     return out
 
 
+def missing_parts(record: dict) -> tuple[list[str], list[str]]:
+    """(tables not read, rows left out of the tables that were) of a 2019+ report."""
+    tables = [t for t in TABLES if not record.get(t)]
+    rows = []
+    app = record.get("applications")
+    if app:
+        # every row of the template; （六） is one merged row or its sub-rows (3.其他 is optional)
+        need = [r for r in APPLICATION_ROWS if not r.startswith("other")]
+        if "other" not in app:
+            need += ["other.no_correction", "other.no_fee"]
+        rows += [f"applications.{r}" for r in APPLICATION_ROWS if r in need and r not in app]
+    rev = record.get("reviews_litigation")
+    if rev:
+        rows += [f"reviews_litigation.{b}" for b in REVIEW_BLOCKS if b not in rev]
+    act = record.get("active_disclosure")
+    if act:
+        spec = ACTIVE_2019 if record.get("template") == "2019" else ACTIVE_2021
+        rows += [f"active_disclosure.{r}" for r in spec if r not in act]
+    return tables, rows
+
+
+def tables_read(record: dict) -> dict:
+    """Whether the three standard tables were read whole: ``warn`` naming what is missing.
+
+    A 2019+ report always has them; one the parser could not read must not look
+    checked and clean. Pre-2019 layouts have no such tables (not_assessable).
+    """
+    name = "tables_read"
+    if record.get("template") == "old" or (record.get("report_year") or 9999) < 2019:
+        return _check(name, "not_assessable", "pre-2019 layout: no standard tables")
+    tables, rows = missing_parts(record)
+    if not tables and not rows:
+        return _check(name, "pass", "tables 2, 3 and 4 read")
+    parts = []
+    if tables:
+        parts.append("not read: " + ", ".join(tables))
+    if rows:
+        parts.append("rows left out: " + ", ".join(rows))
+    return _check(name, "warn", "; ".join(parts))
+
+
 def run_checks(record: dict) -> list[dict]:
     app = record.get("applications")
-    return [applications_balance(app), applications_total_column(app),
+    return [tables_read(record), applications_balance(app), applications_total_column(app),
             applications_total_handled(app), *review_totals(record.get("reviews_litigation"))]

@@ -24,7 +24,8 @@ from .decode import decode_bytes, sniff
 from .oldstats import read_old_statistics
 from .document import Document, Line, from_html, from_text, looks_like_html, squash, text_of, tight
 from .sections import Section, fill_text, find_sections
-from .tables import detect_template, read_active_disclosure, read_applications, read_reviews
+from . import runtogether
+from .tables import Table, detect_template, read_active_disclosure, read_applications, read_reviews
 
 PARSER_VERSION = "1.0.0"
 MAX_CHARS = 30_000_000   # larger documents are cut, with a warning
@@ -237,28 +238,59 @@ def _fill(record: dict, doc: Document, url: str | None) -> None:
         record["template"] = "old"
 
     record["checks"] = run_checks(record) if kind == "report" else []
+    read = next((c for c in record["checks"] if c["name"] == "tables_read"), None)
+    if read is not None and read["status"] == "warn":
+        warnings.append(f"standard tables incomplete — {read['detail']}")
     bal = next((c for c in record["checks"] if c["name"] == "applications_balance"), None)
     record["balance_ok"] = None if bal is None or bal["status"] == "not_assessable" else bal["status"] == "pass"
     if doc.is_html:
         record["attachments"] = _attachments(doc, url)
 
 
-def _tables(record: dict, lines: list[Line], sections: list[Section], start: int, end: int) -> None:
-    by_no = {s.number: s.line for s in sections}
+_T4_COLUMNS = re.compile(r"维持|纠正|审结")
 
-    def mark(no: int, rx: re.Pattern, after: int) -> int | None:
-        if no in by_no and by_no[no] >= after:
-            return by_no[no]
+
+def _tables(record: dict, lines: list[Line], sections: list[Section], start: int, end: int) -> None:
+    """Each table found by its own content (header and row labels), wherever it sits.
+
+    A section that means the table's section (whatever its printed number) only says
+    where to start looking; the table begins at the first line with its own marks.
+    """
+    by_meaning = {s.template: s.line for s in sections if s.template is not None}
+    tight_lines: dict[int, str] = {}
+
+    def tl(i: int) -> str:
+        if i not in tight_lines:
+            tight_lines[i] = tight(lines[i].text)
+        return tight_lines[i]
+
+    def is_t4(i: int) -> bool:
+        if not _T4_MARK.search(tl(i)):
+            return False
+        return any(_T4_COLUMNS.search(tl(j)) for j in range(i, min(i + 16, end)))
+
+    def find(test, after: int) -> int | None:
         for i in range(after, end):
-            if rx.search(tight(lines[i].text)):
+            if test(i):
                 return i
         return None
 
-    t2 = mark(2, _T2_MARK, start)
-    t3 = mark(3, _T3_MARK, t2 if t2 is not None else start)
-    t4 = mark(4, _T4_MARK, t3 if t3 is not None else (t2 if t2 is not None else start))
-    t_end = by_no.get(5, end)
-    if t4 is not None and t_end <= t4:
+    def mark(meaning: int, test, after: int) -> int | None:
+        heading = by_meaning.get(meaning)
+        if heading is not None and heading >= after:
+            hit = find(test, heading)
+            # the heading starts the region when the table follows it
+            if hit is not None and hit - heading <= 40:
+                return heading
+            if hit is not None:
+                return hit
+        return find(test, after)
+
+    t2 = mark(2, lambda i: bool(_T2_MARK.search(tl(i))), start)
+    t3 = mark(3, lambda i: bool(_T3_MARK.search(tl(i))), t2 if t2 is not None else start)
+    t4 = mark(4, is_t4, t3 if t3 is not None else (t2 if t2 is not None else start))
+    t_end = by_meaning.get(5, end)
+    if t_end <= max(x for x in (t2, t3, t4, start) if x is not None):
         t_end = end
 
     def region(a, *bounds):
@@ -272,11 +304,15 @@ def _tables(record: dict, lines: list[Line], sections: list[Section], start: int
     warnings = record["warnings"]
     tables = {}
     if r2 and template and _T2_MARK.search("".join(tight(x.text) for x in r2[:12])):
-        tables["active_disclosure"] = read_active_disclosure(r2, template)
+        tables["active_disclosure"] = _or_run_together(
+            read_active_disclosure(r2, template), r2, "active",
+            lambda text: runtogether.read_active_run(text, template))
     if r3 and _T3_MARK.search("".join(tight(x.text) for x in r3)):
-        tables["applications"] = read_applications(r3)
-    if r4 and re.search(r"维持|纠正|审结", "".join(tight(x.text) for x in r4)):
-        tables["reviews_litigation"] = read_reviews(r4)
+        tables["applications"] = _or_run_together(read_applications(r3), r3, "applications",
+                                                  runtogether.read_applications_run)
+    if r4 and _T4_COLUMNS.search("".join(tight(x.text) for x in r4)):
+        tables["reviews_litigation"] = _or_run_together(read_reviews(r4), r4, "reviews",
+                                                        runtogether.read_reviews_run)
     for name, table in tables.items():
         if table is None:
             continue
@@ -305,6 +341,27 @@ def _old_statistics(record: dict, lines: list[Line]) -> None:
         record["raw_cells"]["old_statistics"] = stats.raw
     else:
         record["warnings"].append("old_statistics: the statistics table has no number in it")
+
+
+def _complete(table: Table | None) -> bool:
+    return table is not None and bool(table.values) and not any("left out" in w for w in table.warnings)
+
+
+def _or_run_together(table: Table | None, region: list[Line], kind: str, reader) -> Table | None:
+    """The table read again from its text as a run of labels and digits, when its cells
+    arrived run together and the line reader could not read it whole."""
+    if _complete(table):
+        return table
+    text = "\n".join(line.text for line in region)
+    if not runtogether.looks_run_together(text, kind):
+        return table
+    got = reader(text)
+    if got is None:
+        return table
+    values, raw, warnings = got
+    if table is not None and len(table.values) > len(values):
+        return table
+    return Table(values=values, raw=raw, warnings=warnings)
 
 
 def _furniture(record: dict, doc: Document, head: list[Line], title: str | None, pre: str, post: str,

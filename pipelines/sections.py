@@ -1,9 +1,13 @@
 """The numbered sections (一、总体情况 … 六、其他需要报告的事项).
 
 A heading is a line that starts with a Chinese numeral and 、 (or . ，), outside a
-table, whose number continues the sequence. Table 3's own row labels (一、本年新收…
-四、结转下年度继续办理) look like headings and are told apart by their words and by
-the numbers that follow them on the line.
+table, whose number continues the sequence — or that names one of the template's
+six sections by meaning, whatever its number: a report may put its own sections
+first (一、总体情况 二、工作机制保障) and number the template's again from 一
+(一、主动公开政府信息情况). Every heading is kept, with its printed ``number`` and the
+template section it means (``template_section``, None for a section of its own).
+Table 3's own row labels (一、本年新收… 四、结转下年度继续办理) look like headings and
+are told apart by their words and by the numbers that follow them on the line.
 """
 from __future__ import annotations
 
@@ -41,9 +45,31 @@ class Section:
     line: int          # index of the heading line in the stream
     rest: str = ""     # text after the heading on its own line
     text: str = ""
+    template: int | None = None   # which of the template's six sections it is, by meaning
 
     def as_dict(self) -> dict:
-        return {"number": self.number, "heading": self.heading, "text": self.text}
+        return {"number": self.number, "heading": self.heading, "template_section": self.template,
+                "text": self.text}
+
+
+# the template's section a heading means, tried in this order (复议 before 申请: "依申请" is no review)
+_MEANING = [
+    (4, re.compile(r"复议|诉讼")),
+    (3, re.compile(r"收到和处理|申请")),
+    (2, re.compile(r"主动公开")),
+    (5, re.compile(r"问题|改进|不足")),
+    (6, re.compile(r"其他需要报告|其他事项|需要报告|其他")),
+    (1, re.compile(r"总体情况|概述|概况|基本情况|^总体")),
+]
+
+
+def template_section(heading: str) -> int | None:
+    """The template section (1-6) a heading names by meaning, None for a section of its own."""
+    compact = tight(heading)
+    for n, rx in _MEANING:
+        if rx.search(compact):
+            return n
+    return None
 
 
 def _numeral(s: str) -> int | None:
@@ -89,22 +115,48 @@ def _candidate(line: Line) -> tuple[int, str, str] | None:
 
 
 def find_sections(lines: list[Line]) -> list[Section]:
-    """Top-level sections in order, each with its text up to the next heading."""
+    """Top-level sections in order, each with its text up to the next heading.
+
+    A heading continues the numbering (一 then 二 …), or jumps ahead to the template
+    section its number stands for, or starts the numbering again at 一 with one of
+    the template's own headings (KNOWN_HEADING) not met yet.
+    """
     found: list[Section] = []
     expected = 1
+    restarted: set[int] = set()
     for i, line in enumerate(lines):
         cand = _candidate(line)
         if cand is None:
             continue
         n, heading, rest = cand
-        if n == expected or (found and n > expected and CANONICAL.get(n, re.compile("$^")).search(heading)):
-            found.append(Section(n, heading, i, rest))
+        meaning = template_section(heading)
+        accept = n == expected or (n == 1 and not found) \
+            or (found and n > expected and CANONICAL.get(n, re.compile("$^")).search(heading))
+        if not accept and found and n < expected and meaning is not None and meaning not in restarted \
+                and KNOWN_HEADING.match(heading) and meaning > 1 \
+                and not any(s.template == meaning and KNOWN_HEADING.match(s.heading) for s in found):
+            # the template's headings numbered again after the report's own sections
+            accept = True
+            restarted.add(meaning)
+        if accept:
+            found.append(Section(n, heading, i, rest, template=meaning))
             expected = n + 1
-        elif n == 1 and not found:
-            found.append(Section(n, heading, i, rest))
-            expected = 2
+    _settle_meanings(found)
     fill_text(found, lines, len(lines))
     return found
+
+
+def _settle_meanings(sections: list[Section]) -> None:
+    """One section per template meaning: a template heading wins over a look-alike of the
+    report's own; otherwise the first."""
+    for meaning in range(1, 7):
+        same = [s for s in sections if s.template == meaning]
+        if len(same) < 2:
+            continue
+        keep = next((s for s in same if KNOWN_HEADING.match(s.heading)), same[0])
+        for s in same:
+            if s is not keep:
+                s.template = None
 
 
 def fill_text(sections: list[Section], lines: list[Line], end: int) -> None:

@@ -349,8 +349,10 @@ def read_active_disclosure(lines: list[Line], template: str) -> Table | None:
         cols = spec[key]
         toks = rows[key]
         if len(toks) < len(cols) and "".join(t.value.raw for t in toks).isdigit() \
-                and len("".join(t.value.raw for t in toks)) == len(cols):
-            # as many digits as cells: the only split is one digit a cell
+                and len("".join(t.value.raw for t in toks)) == len(cols) \
+                and set("".join(t.value.raw for t in toks)) == {"0"}:
+            # as many zeros as cells: every cell is 0 however it splits (a lone "129" may be one
+            # number whose neighbours are blank: never split by guess)
             digits = "".join(t.value.raw for t in toks)
             toks = [Token(d, Value(int(d), d), -1) for d in digits]
             table.warnings.append(f"active_disclosure: row {key} has its cells run together ({digits}); "
