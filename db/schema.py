@@ -303,6 +303,21 @@ def _m_crawl_state(db: sqlite_utils.Database) -> None:
             db.execute(f"ALTER TABLE crawl_fetch_state ADD COLUMN {col} TEXT")
 
 
+def _m_reach_registry_portals(db: sqlite_utils.Database) -> None:
+    """What the crawler knows of each portal (db/portals.py): platform, report columns and how
+    they were found, the last crawl's status (ok / no_column / unreachable / blocked / robots)
+    and when; a person's corrections (columns, notes) are kept apart from what a crawl found."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS portals (
+            id TEXT PRIMARY KEY, region_code TEXT, name TEXT, platform TEXT,
+            columns TEXT, how_found TEXT, columns_by TEXT,
+            status TEXT, status_reason TEXT, status_at TEXT, last_run_id INTEGER,
+            last_ok_at TEXT, reports INTEGER, lists INTEGER, notes TEXT)"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS portals_region ON portals(region_code)")
+    db.execute("CREATE INDEX IF NOT EXISTS portals_status ON portals(status)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("base tables", _m001_base),
     ("chinese full-text search", _m002_chinese_fts),
@@ -314,6 +329,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("versions looked up by content hash", _m_versions_by_hash),
     ("the crawler's log and fetch state", _m_crawl_state),
     ("search by the trigram tokenizer, one row per version", _m_trigram_search),
+    ("reach-registry: what the crawler knows of each portal (issue 11)", _m_reach_registry_portals),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
