@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--encoding", help="encoding hint, e.g. gbk (detected when missing or wrong)")
 
     s = sub.add_parser("load", help="parse saved files or folders and store them in the archive")
-    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("paths", nargs="+", metavar="PATH", help="saved report files (HTML, text, PDF, Word) or folders of them")
     s.add_argument("--db", default="archive.db", help="archive file (default: archive.db)")
 
     s = sub.add_parser("serve", help="browse the archive in Datasette (read-only, 127.0.0.1)")

@@ -272,7 +272,8 @@ def cmd_portals(args) -> int:
         print(f"archive ({args.db}):" + ("" if row else " never crawled"))
         for k, v in (row or {}).items():
             if k != "id":
-                print(f"  {k:13s} {' '.join(v) if isinstance(v, list) else v}")
+                shown = " ".join(v) if isinstance(v, list) else ("" if v is None else v)
+                print(f"  {k:13s} {shown}")
         try:
             logs = db.execute("SELECT at, event, reason, url FROM crawl_log WHERE portal = ? ORDER BY id DESC LIMIT 10",
                               (p.id,)).fetchall()

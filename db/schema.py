@@ -316,6 +316,9 @@ def _m_reach_registry_portals(db: sqlite_utils.Database) -> None:
     )
     db.execute("CREATE INDEX IF NOT EXISTS portals_region ON portals(region_code)")
     db.execute("CREATE INDEX IF NOT EXISTS portals_status ON portals(status)")
+    from . import coverage
+
+    coverage.create_views(db)   # the coverage views tell a missing report from an unread portal
 
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [

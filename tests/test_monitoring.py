@@ -79,3 +79,44 @@ def test_portal_that_breaks_between_two_crawls_fires_an_alert(tmp_path):
         con.close()
         assert rows[0]["run"] == 2 and {(r["check"], r["portal"]) for r in rows if r["run"] == 2} == got
         assert [(r["run"], r["alert_count"], r["check"]) for r in rows if r["run"] == 1] == [(1, 0, None)]
+
+
+def test_column_sublist_and_cap_checks():
+    prev = {"a": summary(reports=10, column_links={"http://a/nb/": 8, "http://a/bmnb/": 2})}
+    stats = {"finish_reason": "finished", "xxgk/portals": {
+        # the department column named two reports last time and none now
+        "a": summary(reports=8, column_links={"http://a/nb/": 8, "http://a/bmnb/": 0}),
+        # five per-year sub-lists followed, none named an article
+        "b": summary(unchanged=3, sublists_seen=5, sublists_yielded=0),
+        # sub-lists that yielded: healthy
+        "c": summary(unchanged=3, sublists_seen=5, sublists_yielded=5),
+        # an endless 下一页 chain stopped by the page cap
+        "d": summary(reports=2, page_cap_hit=1),
+        "e": summary(reports=2, time_cap_hit=1, page_cap_hit=2),
+    }}
+    alerts = monitoring.check(stats, prev)
+    assert checks(alerts) == {("column_emptied", "a"), ("sublists_empty", "b"), ("pagination_capped", "d"),
+                              ("pagination_capped", "e")}
+    by = {(a["check"], a["portal"]): a for a in alerts}
+    assert by[("column_emptied", "a")]["message"] == \
+        "a: column http://a/bmnb/ names no article, 2 in its previous run"
+    assert by[("sublists_empty", "b")]["value"] == 0 and by[("sublists_empty", "b")]["threshold"] == 5
+    assert by[("pagination_capped", "e")]["message"] == \
+        "e: pagination stopped: 2 column(s) at the page cap and the portal's time cap reached"
+    # a column missing from this run's counts while the portal's lists were read also fired
+    stats = {"xxgk/portals": {"a": summary(reports=8, column_links={"http://a/nb/": 8})}}
+    assert checks(monitoring.check(stats, prev)) == {("column_emptied", "a")}
+
+
+def test_portal_status_from_the_summary():
+    st = monitoring.portal_status
+    assert st(summary()) == ("ok", "3 list pages read, 0 reports listed")
+    assert st(summary(lists=0, blocked=1))[0] == "blocked"
+    assert st(summary(lists=0, unreachable=2, unreachable_reason="DNS lookup failed")) == \
+        ("unreachable", "DNS lookup failed")
+    assert st(summary(lists=0, robots_pages=1))[0] == "robots"
+    assert st(summary(lists=0, dead=1)) == ("no_column", "the column page answered with an HTTP error")
+    assert st(summary(lists=0)) == ("no_column", "no report column found from the home page")
+    assert st(summary(lists=0, refused=2))[0] == "unreachable"
+    assert st(summary(lists=0, status="no_column", status_reason="searched 40 pages")) == \
+        ("no_column", "searched 40 pages")

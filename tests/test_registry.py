@@ -137,3 +137,139 @@ def test_check_finds_what_makes_a_registry_unusable():
     assert "duplicate id x" in problems
     assert "code 110101 registered twice (x, x)" in problems
     assert "x enabled without a source" in problems and "x enabled without a URL" in problems
+
+
+# ----------------------------------------------------------------------------- the crawl's side
+import json
+import subprocess
+import sys
+
+from crawler.sample_portals import SamplePortals
+from db import portals as portal_table
+from tests.crawl_helpers import REPO, query
+
+OFFLINE = """region_code,id,name,level,base_url,platform,columns,params,source,enabled,notes
+110101,110101,东城区,district,http://www.dongcheng.invalid/,auto,,,test: an unresolvable host,1,
+110102,110102,西城区,district,https://www.xicheng.invalid/,auto,,,test: an unresolvable host,1,
+110105,110105,朝阳区,district,http://www.chaoyang.invalid/,auto,http://www.chaoyang.invalid/xxgk/nb/,,test,1,
+110106,110106,丰台区,district,,auto,,,test: no URL,0,
+"""
+
+
+def xxgk(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "crawler.cli", *map(str, args)], cwd=REPO, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_offline_crawl_reports_each_portal_unreachable(tmp_path):
+    reg = tmp_path / "offline.csv"
+    reg.write_text(OFFLINE, encoding="utf-8")
+    db = tmp_path / "a.db"
+    r = xxgk("crawl", "--db", db, "--registry", reg, "--progress", "0.5", "-L", "WARNING")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "Traceback" not in r.stderr
+    # the progress line, then one summary line per portal with its status and why
+    assert "portals 3/3 · reports 0 new, 0 unchanged · errors 3 · " in r.stderr
+    for pid, host in (("110101", "www.dongcheng.invalid"), ("110102", "www.xicheng.invalid"),
+                      ("110105", "www.chaoyang.invalid")):
+        line = next(l for l in r.stderr.splitlines() if l.startswith(pid + " "))
+        assert " unreachable " in line and f"DNS lookup failed: no results for hostname lookup: {host}" in line
+    assert "portals: 3 unreachable" in r.stderr
+    rows = query(db, "SELECT id, status, status_reason, columns, how_found, reports FROM portals ORDER BY id")
+    assert [(x[0], x[1]) for x in rows] == [("110101", "unreachable"), ("110102", "unreachable"),
+                                            ("110105", "unreachable")]
+    assert all(x[2].startswith("CannotResolveHostError: DNS lookup failed") for x in rows)
+    assert rows[2][3] == "[]" and rows[0][5] == 0   # no column found, none remembered
+    (alerts,), = query(db, "SELECT alerts FROM crawl_runs")
+    assert {(a["check"], a["portal"]) for a in json.loads(alerts)} == {
+        ("no_lists", "110101"), ("no_lists", "110102"), ("no_lists", "110105")}
+    # the crawl did not retry a name that does not resolve: one try for robots.txt, one for the page
+    stats = json.loads(query(db, "SELECT stats FROM crawl_runs")[0][0])
+    assert stats.get("retry/count", 0) == 0 and stats["downloader/exception_count"] == 6
+
+
+def test_crawl_remembers_the_column_it_discovered(tmp_path):
+    with SamplePortals(sites=["vsb"]) as sp:
+        reg = sp.write_registry(tmp_path / "p.csv")
+        row = next(p for p in registry.load(reg))
+        assert row.columns == []   # registered with its home page only
+        db = tmp_path / "a.db"
+        settings = ["-s", "XXGK_ALLOW_PRIVATE_HOSTS=1", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
+                    "--progress", "0", "-L", "WARNING"]
+        r = xxgk("crawl", "--db", db, "--registry", reg, *settings)
+        assert r.returncode == 0, r.stderr[-3000:]
+        got = portal_table.get(__import__("db.schema", fromlist=["x"]).open_archive(db), row.id)
+        col = sp["vsb"].base_url.rstrip("/") + sp["vsb"].column_paths[0]
+        assert got["status"] == "ok" and got["columns"] == [col]
+        assert got["how_found"] == "discovered (link text from the home page)" and got["columns_by"] == "crawl"
+        n_reports = sum(1 for e in sp["vsb"].entries if e.doc.is_report)   # the others are skipped by title
+        assert got["reports"] == n_reports == 5 and got["lists"] >= 1 and got["last_ok_at"]
+        sp.clear_logs()
+        r = xxgk("crawl", "--db", db, "--registry", reg, *settings)
+        assert r.returncode == 0, r.stderr[-3000:]
+        paths = [x["path"] for x in sp.requests("vsb")]
+        assert "/" not in paths and "/xxgk/" not in paths   # started from the known column
+        got = portal_table.get(__import__("db.schema", fromlist=["x"]).open_archive(db), row.id)
+        assert got["status"] == "ok" and got["columns"] == [col]
+        assert got["how_found"] == "archive (discovered (link text from the home page))"
+
+
+def test_portals_command_shows_and_edits(tmp_path):
+    reg = tmp_path / "r.csv"
+    reg.write_text(OFFLINE, encoding="utf-8")
+    db = tmp_path / "a.db"
+    from db.schema import open_archive
+    portal_table.record_crawl(open_archive(db), 7, [
+        {"id": "110101", "status": "unreachable", "status_reason": "DNS lookup failed", "region_code": "110101"},
+        {"id": "110105", "status": "ok", "columns": ["http://www.chaoyang.invalid/xxgk/nb/"], "how_found": "registry",
+         "reports": 4, "lists": 2}], at="2026-12-01T00:00:00+00:00")
+    r = xxgk("portals", "list", "--registry", reg, "--db", db)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 3 and "3 portals" in r.stderr
+    assert lines[0].split()[:4] == ["110101", "110101", "auto", "unreachable"]
+    assert lines[1].split()[:4] == ["110102", "110102", "auto", "never"]
+    assert xxgk("portals", "list", "--registry", reg, "--db", db, "--status", "ok").stdout.split()[:4] == \
+        ["110105", "110105", "auto", "ok"]
+    assert "110106" in xxgk("portals", "list", "--registry", reg, "--db", db, "--all").stdout
+    # a person gives a column; the archive keeps it as theirs
+    r = xxgk("portals", "set-column", "--registry", reg, "--db", db, "110101", "http://www.dongcheng.invalid/gk/nb/")
+    assert r.returncode == 0 and "1 column(s) set" in r.stdout
+    got = portal_table.get(open_archive(db), "110101")
+    assert got["columns"] == ["http://www.dongcheng.invalid/gk/nb/"] and got["columns_by"] == "person"
+    assert got["how_found"].startswith("set by hand")
+    # …and a crawl never replaces it
+    portal_table.record_crawl(open_archive(db), 8, [{"id": "110101", "status": "ok", "columns": ["http://x.invalid/"],
+                                                      "how_found": "discovered"}])
+    assert portal_table.get(open_archive(db), "110101")["columns"] == ["http://www.dongcheng.invalid/gk/nb/"]
+    r = xxgk("portals", "show", "--registry", reg, "--db", db, "110101")
+    assert "columns_by    person" in r.stdout and "source       test: an unresolvable host" in r.stdout
+    assert xxgk("portals", "set-column", "--registry", reg, "--db", db, "110101", "ftp://x").returncode == 2
+    assert xxgk("portals", "set-column", "--registry", reg, "--db", db, "nope", "http://x/").stderr.startswith(
+        "xxgk portals: no portal 'nope' in the registry")
+    # enable / disable edit the registry file
+    r = xxgk("portals", "enable", "--registry", reg, "110106")
+    assert r.returncode == 2 and "has no URL" in r.stderr
+    r = xxgk("portals", "enable", "--registry", reg, "110106", "--base-url", "http://www.bjft.invalid/")
+    assert r.returncode == 0, r.stderr
+    p = {q.id: q for q in registry.load(reg)}["110106"]
+    assert p.enabled and p.base_url == "http://www.bjft.invalid/" and "set by hand" in p.notes
+    assert xxgk("portals", "disable", "--registry", reg, "110101", "--reason", "moved").returncode == 0
+    p = {q.id: q for q in registry.load(reg)}["110101"]
+    assert not p.enabled and p.notes == "disabled: moved"
+
+
+def test_every_command_names_its_arguments():
+    from crawler.cli import build_parser
+    import argparse
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, p in sub.choices.items():
+        nested = [a for a in p._actions if isinstance(a, argparse._SubParsersAction)]
+        for q in ([*nested[0].choices.values()] if nested else [p]):
+            text = q.format_help()
+            assert " args" not in text and "ARGS" not in text, (name, text)
+            for a in q._actions:
+                if a.option_strings or isinstance(a, argparse._SubParsersAction):
+                    continue
+                assert a.help and (a.metavar or a.dest) in text, (name, a.dest)   # named and explained
