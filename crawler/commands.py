@@ -108,6 +108,11 @@ def cmd_crawl(args) -> int:
     if getattr(args, "progress", None) is not None:
         overrides["XXGK_PROGRESS_INTERVAL"] = args.progress
     settings = _settings(overrides)
+    if settings.getfloat("DOWNLOAD_DELAY") <= 0 and not settings.getbool("XXGK_ALLOW_PRIVATE_HOSTS"):
+        # Scrapy 2.19 (asyncio reactor) starts a site's queued requests in one burst when the
+        # delay is 0: more than one at a time per site (bench/national.py, docs/scale.md)
+        print("xxgk crawl: warning: DOWNLOAD_DELAY=0 sends several requests at once to a site; "
+              "use at least 0.5 against real portals", file=sys.stderr)
     spider = spider_args.pop("spider", "portals")
     crawlers = run_crawls(settings, [(spider, spider_args)])
     if settings.get("XXGK_REDIS_URL"):   # a distributed worker: `xxgk store-worker` checks the whole crawl
