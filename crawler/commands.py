@@ -68,9 +68,12 @@ def run_crawls(settings, jobs: list[tuple[str, dict]], on_done=None) -> list:
                 on_done(crawler)
 
     def stop(_):
-        from twisted.internet import reactor
+        from twisted.internet import error, reactor
         if reactor.running:
-            reactor.stop()
+            try:
+                reactor.stop()
+            except error.ReactorNotRunning:   # Ctrl-C: Scrapy's handler is stopping it already
+                pass
 
     d = chain()
     d.addErrback(lambda f: print(f.getTraceback(), file=sys.stderr))

@@ -273,3 +273,31 @@ def test_every_command_names_its_arguments():
                 if a.option_strings or isinstance(a, argparse._SubParsersAction):
                     continue
                 assert a.help and (a.metavar or a.dest) in text, (name, a.dest)   # named and explained
+
+
+def test_a_crawl_stopped_with_ctrl_c_ends_with_its_summary(tmp_path):
+    import signal
+    import time
+    with SamplePortals(sites=["trs", "phpcms"]) as sp:
+        reg = sp.write_registry(tmp_path / "p.csv")
+        db = tmp_path / "a.db"
+        cmd = [sys.executable, "-m", "crawler.cli", "crawl", "--db", str(db), "--registry", str(reg),
+               "--progress", "0.5", "-s", "XXGK_ALLOW_PRIVATE_HOSTS=1", "-s", "DOWNLOAD_DELAY=0.5",
+               "-s", "AUTOTHROTTLE_ENABLED=0", "-L", "WARNING"]
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline and not any("/xxgk/ndbg/2" in r["path"] for r in sp.requests("trs")):
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)   # what Ctrl-C sends
+        out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 0, err[-3000:]
+    assert "Traceback" not in err, err[-4000:]
+    assert " elapsed · ETA " in err                     # it showed its progress
+    assert "alert: crawl ended: shutdown" in err
+    lines = [l for l in err.splitlines() if l.startswith(("sample-trs ", "sample-phpcms "))]
+    assert len(lines) == 2 and " ok " in lines[0]        # the per-portal summary, as xxgk demo prints it
+    # the archive recorded the verdicts it reached, nothing for what it did not
+    rows = dict(query(db, "SELECT id, status FROM portals"))
+    assert rows.get("sample-trs") == "ok" and set(rows.values()) <= {"ok"}
+    (reason,), = query(db, "SELECT json_extract(stats, '$.finish_reason') FROM crawl_runs")
+    assert reason == "shutdown"
