@@ -54,7 +54,9 @@ def record_crawl(db, run_id: int | None, rows: list[dict], at: str | None = None
     ``how_found``, ``status_reason``, ``reports``, ``lists``.
 
     Columns a crawl found replace those a crawl found before; columns a person set are kept.
-    A crawl that found no column (portal unreachable, blocked …) keeps the known ones."""
+    A portal that did not answer (unreachable, blocked, robots) keeps the known ones; one that
+    answered without a readable column (``no_column``) forgets those a crawl found, so the
+    next crawl discovers its column again."""
     at = at or _now()
     conn = _conn(db)
     n = 0
@@ -69,6 +71,8 @@ def record_crawl(db, run_id: int | None, rows: list[dict], at: str | None = None
             new_cols = [c for c in (r.get("columns") or []) if c]
             if new_cols and by != "person" and status == "ok":
                 cols, how, by = new_cols, r.get("how_found") or how, "crawl"
+            elif status == "no_column" and by == "crawl":
+                cols, how, by = [], None, None   # the column a crawl found is gone: discover again
             conn.execute(
                 "INSERT INTO portals(id, region_code, name, platform, columns, how_found, columns_by, status,"
                 " status_reason, status_at, last_run_id, last_ok_at, reports, lists)"

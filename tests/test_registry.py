@@ -242,6 +242,16 @@ def test_portals_command_shows_and_edits(tmp_path):
     portal_table.record_crawl(open_archive(db), 8, [{"id": "110101", "status": "ok", "columns": ["http://x.invalid/"],
                                                       "how_found": "discovered"}])
     assert portal_table.get(open_archive(db), "110101")["columns"] == ["http://www.dongcheng.invalid/gk/nb/"]
+    # a column a crawl found and that is gone is forgotten (discovered again); unreachable keeps it
+    arch = open_archive(db)
+    portal_table.record_crawl(arch, 9, [{"id": "110105", "status": "unreachable"}])
+    assert portal_table.get(arch, "110105")["columns"] == ["http://www.chaoyang.invalid/xxgk/nb/"]
+    portal_table.record_crawl(arch, 10, [{"id": "110105", "status": "no_column", "status_reason": "HTTP 404"}])
+    assert portal_table.get(arch, "110105")["columns"] == [] and portal_table.known(arch)["110105"]["how_found"] is None
+    portal_table.record_crawl(arch, 10, [{"id": "110101", "status": "no_column"}])   # a person's stay
+    assert portal_table.get(arch, "110101")["columns"] == ["http://www.dongcheng.invalid/gk/nb/"]
+    with pytest.raises(ValueError, match="unknown status 'gone'"):
+        portal_table.record_crawl(arch, 11, [{"id": "110101", "status": "gone"}])
     r = xxgk("portals", "show", "--registry", reg, "--db", db, "110101")
     assert "columns_by    person" in r.stdout and "source       test: an unresolvable host" in r.stdout
     assert xxgk("portals", "set-column", "--registry", reg, "--db", db, "110101", "ftp://x").returncode == 2
