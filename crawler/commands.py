@@ -369,7 +369,7 @@ def cmd_sample_portals(args) -> int:
         sp.write_registry(out)
     for site in sp.sites.values():
         print(f"{site.key:8s} {site.platform:9s} {site.base_url}  {site.name}", flush=True)
-    print(f"registry: {out}\ncrawl them: xxgk crawl -a registry={shlex.quote(str(out))} "
+    print(f"registry: {out}\ncrawl them: xxgk crawl --registry {shlex.quote(str(out))} "
           f"-s XXGK_ALLOW_PRIVATE_HOSTS=1   (Ctrl-C to stop)", flush=True)
     try:
         while True:
