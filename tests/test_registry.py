@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+import subprocess
+import sys
 from urllib.parse import urlsplit
 
 import pytest
 
 from crawler import national
 from crawler import portals as registry
+from crawler.sample_portals import SamplePortals
+from db import portals as portal_table
+from db.schema import open_archive
+from tests.crawl_helpers import REPO, query
 
 # crawler/portals.csv before the national lists were merged (commit 8bbc6b0): these rows keep
 # their ids, columns, params and notes
@@ -140,13 +147,6 @@ def test_check_finds_what_makes_a_registry_unusable():
 
 
 # ----------------------------------------------------------------------------- the crawl's side
-import json
-import subprocess
-import sys
-
-from crawler.sample_portals import SamplePortals
-from db import portals as portal_table
-from tests.crawl_helpers import REPO, query
 
 OFFLINE = """region_code,id,name,level,base_url,platform,columns,params,source,enabled,notes
 110101,110101,东城区,district,http://www.dongcheng.invalid/,auto,,,test: an unresolvable host,1,
@@ -198,7 +198,7 @@ def test_crawl_remembers_the_column_it_discovered(tmp_path):
                     "--progress", "0", "-L", "WARNING"]
         r = xxgk("crawl", "--db", db, "--registry", reg, *settings)
         assert r.returncode == 0, r.stderr[-3000:]
-        got = portal_table.get(__import__("db.schema", fromlist=["x"]).open_archive(db), row.id)
+        got = portal_table.get(open_archive(db), row.id)
         col = sp["vsb"].base_url.rstrip("/") + sp["vsb"].column_paths[0]
         assert got["status"] == "ok" and got["columns"] == [col]
         assert got["how_found"] == "discovered (link text from the home page)" and got["columns_by"] == "crawl"
@@ -209,7 +209,7 @@ def test_crawl_remembers_the_column_it_discovered(tmp_path):
         assert r.returncode == 0, r.stderr[-3000:]
         paths = [x["path"] for x in sp.requests("vsb")]
         assert "/" not in paths and "/xxgk/" not in paths   # started from the known column
-        got = portal_table.get(__import__("db.schema", fromlist=["x"]).open_archive(db), row.id)
+        got = portal_table.get(open_archive(db), row.id)
         assert got["status"] == "ok" and got["columns"] == [col]
         assert got["how_found"] == "archive (discovered (link text from the home page))"
 
@@ -218,7 +218,6 @@ def test_portals_command_shows_and_edits(tmp_path):
     reg = tmp_path / "r.csv"
     reg.write_text(OFFLINE, encoding="utf-8")
     db = tmp_path / "a.db"
-    from db.schema import open_archive
     portal_table.record_crawl(open_archive(db), 7, [
         {"id": "110101", "status": "unreachable", "status_reason": "DNS lookup failed", "region_code": "110101"},
         {"id": "110105", "status": "ok", "columns": ["http://www.chaoyang.invalid/xxgk/nb/"], "how_found": "registry",
@@ -270,8 +269,9 @@ def test_portals_command_shows_and_edits(tmp_path):
 
 
 def test_every_command_names_its_arguments():
-    from crawler.cli import build_parser
     import argparse
+
+    from crawler.cli import build_parser
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     for name, p in sub.choices.items():
@@ -288,6 +288,7 @@ def test_every_command_names_its_arguments():
 def test_a_crawl_stopped_with_ctrl_c_ends_with_its_summary(tmp_path):
     import signal
     import time
+
     with SamplePortals(sites=["trs", "phpcms"]) as sp:
         reg = sp.write_registry(tmp_path / "p.csv")
         db = tmp_path / "a.db"
