@@ -120,3 +120,58 @@ def test_portal_status_from_the_summary():
     assert st(summary(lists=0, refused=2))[0] == "unreachable"
     assert st(summary(lists=0, status="no_column", status_reason="searched 40 pages")) == \
         ("no_column", "searched 40 pages")
+
+
+def test_progress_line_and_portal_records():
+    from types import SimpleNamespace
+
+    from crawler import extensions
+    from crawler.portals import Portal
+    stats = {"xxgk/reports": 40, "xxgk/unchanged": 100, "xxgk/dead": 3, "xxgk/unreachable": 2}
+    assert extensions.progress_line(12, 48, stats, 750) == \
+        "portals 12/48 · reports 40 new, 100 unchanged · errors 5 · 0:12:30 elapsed · ETA 0:37:30"
+    assert extensions.progress_line(0, 48, {}, 3).endswith("0:00:03 elapsed · ETA ?")
+    assert extensions.progress_line(48, 48, {}, 3661).endswith("1:01:01 elapsed · ETA 0:00:00")
+    # what a closing crawl writes into the portals table
+    a = Portal(region_code="110101", id="a", name="东城区", base_url="http://a.gov.cn/", columns=["http://a.gov.cn/nb/"])
+    b = Portal(region_code="110102", id="b", name="西城区", base_url="http://b.gov.cn/")
+    per_portal = {"a": summary(reports=2, lists=1), "b": summary(lists=0)}
+    rows = extensions.portal_records(per_portal, {"a": a, "b": b}, {"a": "registry"})
+    assert rows == [
+        {"id": "a", "region_code": "110101", "name": "东城区", "platform": None, "columns": ["http://a.gov.cn/nb/"],
+         "how_found": "registry", "status": "ok", "status_reason": "1 list pages read, 2 reports listed",
+         "reports": 2, "lists": 1},
+        {"id": "b", "region_code": "110102", "name": "西城区", "platform": None, "columns": [], "how_found": "",
+         "status": "no_column", "status_reason": "no report column found from the home page", "reports": 0,
+         "lists": 0}]
+    # an interrupted crawl has no verdict on a portal it did not reach
+    assert [r["id"] for r in extensions.portal_records(per_portal, {"a": a, "b": b}, {}, finished=False)] == ["a"]
+    # the next crawl starts from the columns the archive knows, and may request their host
+    spider = SimpleNamespace(portals=[a, b], _hosts={"a": a.hosts, "b": b.hosts}, _all_hosts=set())
+    n = extensions.known_columns(spider, {"b": {"columns": ["http://xxgk.b.gov.cn/nb/"], "how_found": "discovered"}})
+    assert n == 1 and b.columns == ["http://xxgk.b.gov.cn/nb/"]
+    assert spider._hosts["b"] == {"b.gov.cn", "xxgk.b.gov.cn"} and "xxgk.b.gov.cn" in spider._all_hosts
+    assert spider.xxgk_how_found == {"a": "registry", "b": "archive (discovered)"}
+
+
+def test_network_errors_are_one_line():
+    import logging
+
+    from scrapy.exceptions import CannotResolveHostError
+
+    from crawler.extensions import OneLineNetworkErrors
+    try:
+        raise CannotResolveHostError("DNS lookup failed: no results for hostname lookup: x.invalid.")
+    except CannotResolveHostError:
+        import sys
+        rec = logging.LogRecord("scrapy.core.scraper", logging.ERROR, __file__, 1, "Error downloading %s",
+                                ("<GET http://x.invalid/>",), sys.exc_info())
+    assert OneLineNetworkErrors().filter(rec) and rec.exc_info is None
+    assert rec.getMessage() == ("Error downloading <GET http://x.invalid/>: CannotResolveHostError: "
+                                "DNS lookup failed: no results for hostname lookup: x.invalid.")
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        import sys
+        rec = logging.LogRecord("scrapy.core.scraper", logging.ERROR, __file__, 1, "boom", (), sys.exc_info())
+    assert OneLineNetworkErrors().filter(rec) and rec.exc_info is not None   # a bug keeps its traceback
