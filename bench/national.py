@@ -56,7 +56,7 @@ COUNTY_PORTALS = 2841
 
 # ----------------------------------------------------------------------------- crawl side
 try:   # the crawl subprocess loads this as DNS_RESOLVER=bench.national.BenchResolver
-    from scrapy.resolver import CachingThreadedResolver
+    from scrapy.resolver import CachingThreadedResolver, dnscache
     from twisted.internet import defer
 
     class BenchResolver(CachingThreadedResolver):
@@ -64,6 +64,7 @@ try:   # the crawl subprocess loads this as DNS_RESOLVER=bench.national.BenchRes
 
         def getHostByName(self, name, timeout=None):
             if name.endswith("." + DOMAIN):
+                dnscache[name] = "127.0.0.1"   # what per-IP slots (CONCURRENT_REQUESTS_PER_IP) key on
                 return defer.succeed("127.0.0.1")
             return super().getHostByName(name, timeout)
 except ImportError:  # pragma: no cover
