@@ -52,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="browse the archive in Datasette (read-only, 127.0.0.1)")
     s.add_argument("--db", default="archive.db", help="archive file (default: archive.db)")
-    s.add_argument("--port", type=int, default=8001)
-    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8001, help="port to serve on (default 8001)")
+    s.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
 
     s = sub.add_parser("reparse", help="re-derive sections, cells and checks of stored pages with the current parser")
     s.add_argument("--db", default="archive.db", help="archive file (default: archive.db)")
@@ -76,9 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-L", "--loglevel", help="Scrapy log level")
 
     s = sub.add_parser("demo", help="crawl the bundled sample portals on 127.0.0.1 into an archive")
-    s.add_argument("--db", default="demo.db")
+    s.add_argument("--db", default="demo.db", help="archive file (default: demo.db)")
     s.add_argument("--serve", action="store_true", help="open Datasette on the result")
-    s.add_argument("--port", type=int, default=8001)
+    s.add_argument("--port", type=int, default=8001, help="Datasette's port with --serve (default 8001)")
 
     s = sub.add_parser("portals", help="the portal registry and what the archive knows of each portal",
                        description="The registry (crawler/portals.csv) says which portals to crawl; the archive's "
@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("store-worker", help="the archive's one writer in a distributed crawl: applies the "
                                             "items workers (xxgk crawl -s XXGK_REDIS_URL=...) put in Redis")
     s.add_argument("--redis", required=True, metavar="URL", help="e.g. redis://127.0.0.1:6379/0")
-    s.add_argument("--db", default="archive.db")
+    s.add_argument("--db", default="archive.db", help="archive file (default: archive.db)")
     s.add_argument("--crawl", default=None, help="name of the shared crawl (XXGK_REDIS_CRAWL, default portals)")
     s.add_argument("--fail-on-alert", action="store_true", help="exit non-zero when a crawl-health alert fires")
     s.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")

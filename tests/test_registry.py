@@ -280,9 +280,11 @@ def test_every_command_names_its_arguments():
             text = q.format_help()
             assert " args" not in text and "ARGS" not in text, (name, text)
             for a in q._actions:
-                if a.option_strings or isinstance(a, argparse._SubParsersAction):
+                if isinstance(a, argparse._SubParsersAction):
                     continue
-                assert a.help and (a.metavar or a.dest) in text, (name, a.dest)   # named and explained
+                assert a.help, (q.prog, a.option_strings or a.dest)             # every option explained
+                if not a.option_strings:
+                    assert (a.metavar or a.dest) in text, (q.prog, a.dest)     # every argument named
 
 
 def test_a_crawl_stopped_with_ctrl_c_ends_with_its_summary(tmp_path):
