@@ -68,9 +68,12 @@ def run_crawls(settings, jobs: list[tuple[str, dict]], on_done=None) -> list:
                 on_done(crawler)
 
     def stop(_):
-        from twisted.internet import reactor
+        from twisted.internet import error, reactor
         if reactor.running:
-            reactor.stop()
+            try:
+                reactor.stop()
+            except error.ReactorNotRunning:   # Ctrl-C: Scrapy's handler is stopping it already
+                pass
 
     d = chain()
     d.addErrback(lambda f: print(f.getTraceback(), file=sys.stderr))
@@ -100,11 +103,26 @@ def cmd_crawl(args) -> int:
         tokens += ["-L", args.loglevel]
     spider_args, overrides = _scrapy_options(tokens + list(getattr(args, "scrapy_args", None) or []))
     overrides.setdefault("XXGK_DB", args.db)
+    if getattr(args, "registry", None):
+        if not Path(args.registry).is_file():
+            raise UserError(f"no registry file {args.registry}")
+        overrides["XXGK_REGISTRY"] = args.registry
+        spider_args.setdefault("registry", args.registry)
+    if getattr(args, "progress", None) is not None:
+        overrides["XXGK_PROGRESS_INTERVAL"] = args.progress
     settings = _settings(overrides)
+    if settings.getfloat("DOWNLOAD_DELAY") <= 0 and not settings.getbool("XXGK_ALLOW_PRIVATE_HOSTS"):
+        # Scrapy 2.19 (asyncio reactor) starts a site's queued requests in one burst when the
+        # delay is 0: more than one at a time per site (bench/national.py, docs/scale.md)
+        print("xxgk crawl: warning: DOWNLOAD_DELAY=0 sends several requests at once to a site; "
+              "use at least 0.5 against real portals", file=sys.stderr)
     spider = spider_args.pop("spider", "portals")
     crawlers = run_crawls(settings, [(spider, spider_args)])
     if settings.get("XXGK_REDIS_URL"):   # a distributed worker: `xxgk store-worker` checks the whole crawl
         return 0
+    for c in crawlers:
+        if c.spider is not None and hasattr(c.spider, "portal_summary"):
+            print_portal_summary(c.spider.portal_summary(), file=sys.stderr)
     alerts = [a for c in crawlers for a in _alerts(c)]
     for a in alerts:
         print(f"alert: {a}", file=sys.stderr)
@@ -130,10 +148,14 @@ COUNT_WORDS = (
 
 
 def summary_line(pid: str, s: dict) -> str:
-    """One portal of a demo crawl, each count in words (zero counts left out)."""
+    """One portal's line of the per-portal summary (``xxgk demo``, ``xxgk crawl``): its status,
+    then each count in words (zero counts left out)."""
+    from crawler.monitoring import portal_status
     head = f"{pid} ({s.get('platform', '')})"
     if s.get("blocked"):
         return f"{head}: BLOCKED by an anti-bot challenge: recorded and skipped, not solved"
+    status = portal_status(s)[0]
+    head = head if status == "ok" else f"{head} [{status}]"
     parts = [f"{s.get(k, 0)} {words}" for k, words in COUNT_WORDS if s.get(k) or k == "reports"]
     return f"{head}: " + ", ".join(parts)
 
@@ -256,6 +278,21 @@ class _Collect:
         logging.getLogger().removeHandler(self.handler)
 
 
+def print_portal_summary(summary: dict[str, dict], file=sys.stdout) -> dict[str, int]:
+    """The per-portal summary of a crawl, one line each, then a count per status (for a
+    portal that is not ``ok``, why). Returns the counts."""
+    from crawler.monitoring import portal_status
+    counts: dict[str, int] = {}
+    for pid, s in summary.items():
+        status, why = portal_status(s)
+        counts[status] = counts.get(status, 0) + 1
+        line = summary_line(pid, s)
+        print(line if status == "ok" else f"{line}  ({status}: {why})", file=file, flush=True)
+    if summary:
+        print("portals: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())), file=file, flush=True)
+    return counts
+
+
 DEMO_SETTINGS = {
     "XXGK_ALLOW_PRIVATE_HOSTS": True,   # the sample portals are on 127.0.0.1
     "DOWNLOAD_DELAY": 0.05,             # our own server: still one request at a time per portal
@@ -308,20 +345,123 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _registry_path(args) -> Path:
+    from crawler import portals as registry
+    path = Path(getattr(args, "registry", None) or registry.DEFAULT_REGISTRY)
+    if not path.is_file():
+        raise UserError(f"no registry file {path}")
+    return path
+
+
+def _find_portal(items, key: str):
+    hits = [p for p in items if p.id == key] or [p for p in items if p.region_code == key]
+    if not hits:
+        raise UserError(f"no portal {key!r} in the registry (an id or a GB/T 2260 code)")
+    if len(hits) > 1:
+        raise UserError(f"{key!r} names {len(hits)} portals: use one of their ids ({', '.join(p.id for p in hits)})")
+    return hits[0]
+
+
+def _archive_db(args, must_exist: bool = True):
+    """The archive's database for ``xxgk portals`` (created when editing, read-only use otherwise)."""
+    db = Path(getattr(args, "db", None) or "archive.db")
+    if must_exist and not db.exists():
+        return None
+    from db.schema import open_archive
+    return open_archive(db)
+
+
 def cmd_portals(args) -> int:
     from crawler import portals as registry
-    path = os.environ.get("XXGK_REGISTRY") or registry.DEFAULT_REGISTRY
+    path = _registry_path(args)
     items = registry.load(path)
-    if args.action == "list":
+    action = args.action
+    if action == "list":
+        db = _archive_db(args)
+        known = {}
+        if db is not None:
+            from db import portals as table
+            known = {pid: table.get(db, pid) for pid in table.known(db)}
+        n = 0
         for p in items:
+            if not (p.crawlable or args.all):
+                continue
+            if args.region and not p.region_code.startswith(args.region):
+                continue
+            k = known.get(p.id) or {}
+            status = k.get("status") or "never"
+            if args.status and status != args.status:
+                continue
+            cols = k.get("columns") or p.columns
             state = "" if p.crawlable else "  (not crawled: " + ("disabled" if not p.enabled else "no URL") + ")"
-            print(f"{p.region_code}  {p.id:18s} {p.platform:8s} {p.name}  {' '.join(p.columns) or p.base_url}{state}")
+            print(f"{p.region_code}  {p.id:18s} {(k.get('platform') or p.platform):8s} {status:11s} {p.name}  "
+                  f"{' '.join(cols) or p.base_url}{state}")
+            n += 1
+        print(f"{n} portals", file=sys.stderr)
         return 0
-    if args.action == "add":
-        # xxgk portals add REGION_CODE ID NAME URL [PLATFORM] [COLUMN ...]
-        if len(args.args) < 4:
-            raise UserError("usage: xxgk portals add REGION_CODE ID NAME BASE_URL [PLATFORM] [COLUMN_URL ...]")
-        code, pid, name, url, *rest = args.args
+    if action == "show":
+        p = _find_portal(items, args.portal)
+        print(f"registry ({path}):")
+        for k, v in p.to_row().items():
+            print(f"  {k:12s} {v}")
+        db = _archive_db(args)
+        if db is None:
+            print(f"archive: no file {args.db}")
+            return 0
+        from db import portals as table
+        row = table.get(db, p.id)
+        print(f"archive ({args.db}):" + ("" if row else " never crawled"))
+        for k, v in (row or {}).items():
+            if k != "id":
+                shown = " ".join(v) if isinstance(v, list) else ("" if v is None else v)
+                print(f"  {k:13s} {shown}")
+        try:
+            logs = db.execute("SELECT at, event, reason, url FROM crawl_log WHERE portal = ? ORDER BY id DESC LIMIT 10",
+                              (p.id,)).fetchall()
+        except Exception:   # an archive without the crawler's tables
+            logs = []
+        if logs:
+            print("last log lines:")
+            for at, event, reason, url in logs:
+                print(f"  {at}  {event:9s} {reason}  {url}")
+        return 0
+    if action in ("set-column", "note"):
+        p = _find_portal(items, args.portal)
+        from db import portals as table
+        db = _archive_db(args, must_exist=False)
+        if action == "note":
+            table.set_note(db, p.id, args.text, p.region_code, p.name)
+            print(f"{p.id}: note saved in {args.db}")
+            return 0
+        if args.clear == bool(args.columns):
+            raise UserError("give the column URL(s), or --clear to forget them")
+        for url in args.columns:
+            if not url.startswith(("http://", "https://")):
+                raise UserError(f"{url!r} is not an http(s) URL")
+        table.set_columns(db, p.id, [] if args.clear else list(args.columns), p.region_code, p.name)
+        print(f"{p.id}: " + ("columns forgotten" if args.clear else f"{len(args.columns)} column(s) set") +
+              f" in {args.db}" + (" (the registry's own columns come first)" if p.columns else ""))
+        return 0
+    if action in ("enable", "disable"):
+        p = _find_portal(items, args.portal)
+        if action == "enable":
+            if args.base_url:
+                if not args.base_url.startswith(("http://", "https://")):
+                    raise UserError(f"{args.base_url!r} is not an http(s) URL")
+                p.base_url = args.base_url
+                p.notes = "; ".join(x for x in (p.notes, f"base_url {args.base_url} set by hand") if x)
+            if not (p.base_url or p.columns):
+                raise UserError(f"{p.id} has no URL: give it one with --base-url URL (checked by hand)")
+            p.enabled = True
+        else:
+            p.enabled = False
+            if args.reason:
+                p.notes = "; ".join(x for x in (p.notes, f"disabled: {args.reason}") if x)
+        registry.save(items, path)
+        print(f"{p.id}: {action}d in {path}")
+        return 0
+    if action == "add":
+        code, pid, name, url, rest = args.region_code, args.portal, args.name, args.base_url, list(args.extra)
         platform = rest.pop(0) if rest and rest[0] in registry.PLATFORMS else "auto"
         if any(p.id == pid for p in items):
             raise UserError(f"portal id {pid!r} already in {path}")
@@ -332,21 +472,23 @@ def cmd_portals(args) -> int:
         registry.save(items, path)
         print(f"added {pid} to {path}")
         return 0
-    if args.action == "discover":
-        if len(args.args) < 1:
-            raise UserError("usage: xxgk portals discover URL [REGION_CODE ID NAME]")
+    if action == "discover":
+        if args.register and len(args.register) != 3:
+            raise UserError("to register the portal give REGION_CODE ID NAME after the URL")
         from crawler.discover import discover
-        result = discover(args.args[0], allow_private=getattr(args, 'allow_private', False))
+        result = discover(args.url, allow_private=getattr(args, 'allow_private', False))
         print(json.dumps(result, ensure_ascii=False, indent=1))
-        if len(args.args) >= 4 and result.get("column"):
-            code, pid, name = args.args[1:4]
-            items.append(registry.Portal(region_code=code, id=pid, name=name, base_url=args.args[0],
+        if args.register and result.get("column"):
+            code, pid, name = args.register
+            if any(p.id == pid for p in items):
+                raise UserError(f"portal id {pid!r} already in {path}")
+            items.append(registry.Portal(region_code=code, id=pid, name=name, base_url=args.url,
                                          platform=result["platform"] or "auto", columns=[result["column"]],
-                                         source=f"xxgk portals discover {args.args[0]}"))
+                                         source=f"xxgk portals discover {args.url}"))
             registry.save(items, path)
             print(f"added {pid} to {path}")
         return 0 if result.get("column") else 1
-    raise UserError(f"unknown action {args.action}")
+    raise UserError(f"unknown action {action}")
 
 
 def cmd_sample_portals(args) -> int:
@@ -360,7 +502,7 @@ def cmd_sample_portals(args) -> int:
         sp.write_registry(out)
     for site in sp.sites.values():
         print(f"{site.key:8s} {site.platform:9s} {site.base_url}  {site.name}", flush=True)
-    print(f"registry: {out}\ncrawl them: xxgk crawl -a registry={shlex.quote(str(out))} "
+    print(f"registry: {out}\ncrawl them: xxgk crawl --registry {shlex.quote(str(out))} "
           f"-s XXGK_ALLOW_PRIVATE_HOSTS=1   (Ctrl-C to stop)", flush=True)
     try:
         while True:

@@ -27,6 +27,35 @@ Checks (each alert is ``{check, portal, message, value, threshold}``):
 ``block_rate``         the share of blocked portals over ``XXGK_ALERT_BLOCK_RATE``
                        (default 0.2) — many portals blocking at once means *we* look like
                        a bot (rate, User-Agent, address), not that one portal changed
+``column_emptied``     a report column whose pages named articles in the portal's previous
+                       run names none now (per column: ``column_links``, below)
+``sublists_empty``     a column page linked sub-lists (one per year, per department or
+                       township) and the crawl followed them, but none named an article
+``pagination_capped``  a column hit the page cap or a portal the time cap (an endless
+                       "下一页" chain): what lies beyond was not read
+
+The per-portal summary (``spider.portal_summary()``, ``stats["xxgk/portals"][id]``)
+---------------------------------------------------------------------------------
+Counts (ints) the spider keeps per portal: ``reports``, ``unchanged``, ``fresh``,
+``skipped``, ``dead``, ``robots`` (article links), ``lists`` (list pages read), ``blocked``,
+``refused``. Added for issue 11 — the spider sets them, these checks and
+:func:`portal_status` read them, all optional:
+
+``column_links``      ``{column URL: article links its pages named}`` — every column read,
+                      0 included (the ``column_emptied`` check)
+``sublists_seen``     sub-list links found on column pages and followed
+``sublists_yielded``  of those, sub-lists whose pages named at least one article
+``page_cap_hit``      columns whose pagination stopped at the page cap
+``time_cap_hit``      1 when the portal's total-time cap stopped it
+``columns``           the column URLs the crawl read (registry, archive or discovered)
+``how_found``         how they were found, e.g. ``registry``, ``archive``,
+                      ``discovered: home → 信息公开 → 年报 (link text)``, ``trs path zfxxgknb``
+``status`` / ``status_reason``  the spider's own verdict (one of ``db.portals.STATUSES``),
+                      when it knows better than :func:`portal_status`'s reading of the counts
+``unreachable`` / ``unreachable_reason``  home or list pages that failed to download
+                      (DNS, connection, timeout, 5xx after retries) and the last error;
+                      ``robots_pages`` home or list pages disallowed by robots.txt
+                      (both counted by :class:`crawler.extensions.PortalStatusMiddleware`)
 
 "What the lists named" is a portal's article links by outcome: reports fetched,
 unchanged (304 or same bytes), fresh (validated recently, not requested), skipped by
@@ -60,6 +89,26 @@ def yielded(s: dict) -> int:
     return int(s.get("reports") or 0) + int(s.get("unchanged") or 0) + int(s.get("fresh") or 0)
 
 
+def portal_status(s: dict) -> tuple[str, str]:
+    """(status, reason) of a portal from its per-portal summary: ``ok`` (a column read),
+    ``blocked``, ``unreachable``, ``robots`` or ``no_column`` (see ``db.portals.STATUSES``)."""
+    if s.get("status"):
+        return s["status"], s.get("status_reason") or ""
+    if s.get("blocked"):
+        return "blocked", "JavaScript challenge (HTTP 412/521 or a challenge page)"
+    if s.get("lists"):
+        return "ok", f"{s['lists']} list pages read, {yielded(s)} reports listed"
+    if s.get("unreachable"):
+        return "unreachable", s.get("unreachable_reason") or "no answer"
+    if s.get("robots_pages"):
+        return "robots", "robots.txt disallows the home or column pages"
+    if s.get("refused") and not s.get("dead"):
+        return "unreachable", "every request refused by the crawler's guard (another site or a private address)"
+    if s.get("dead"):
+        return "no_column", "the column page answered with an HTTP error"
+    return "no_column", "no report column found from the home page"
+
+
 def alert(check: str, portal: str | None, message: str, value: Any = None, threshold: Any = None) -> dict:
     return {"check": check, "portal": portal, "message": message, "value": value, "threshold": threshold}
 
@@ -87,7 +136,25 @@ def check(stats: dict, previous: dict[str, dict] | None = None, settings=None) -
             out.append(alert("blocked", pid, f"{pid}: blocked by a JavaScript challenge", s.get("blocked"), 0))
             continue
         if not s.get("lists"):
-            out.append(alert("no_lists", pid, f"{pid}: no list page could be read", 0, 1))
+            status, why = portal_status(s)
+            out.append(alert("no_lists", pid, f"{pid}: no list page could be read ({status}: {why})", 0, 1))
+        cols_before = before.get("column_links") or {}
+        cols_now = s.get("column_links") or {}
+        for col, n_before_col in sorted(cols_before.items()):
+            if int(n_before_col or 0) > 0 and s.get("lists") and int(cols_now.get(col) or 0) == 0:
+                out.append(alert("column_emptied", pid,
+                                 f"{pid}: column {col} names no article, {n_before_col} in its previous run",
+                                 0, int(n_before_col)))
+        if int(s.get("sublists_seen") or 0) > 0 and not int(s.get("sublists_yielded") or 0):
+            out.append(alert("sublists_empty", pid,
+                             f"{pid}: {s['sublists_seen']} sub-lists linked from its column pages, none named an "
+                             "article (a list layout the crawler does not read?)", 0, int(s["sublists_seen"])))
+        if s.get("page_cap_hit") or s.get("time_cap_hit"):
+            what = (f"{s['page_cap_hit']} column(s) at the page cap" if s.get("page_cap_hit") else "") + \
+                   (" and " if s.get("page_cap_hit") and s.get("time_cap_hit") else "") + \
+                   ("the portal's time cap reached" if s.get("time_cap_hit") else "")
+            out.append(alert("pagination_capped", pid, f"{pid}: pagination stopped: {what}",
+                             int(s.get("page_cap_hit") or 0) + int(s.get("time_cap_hit") or 0), 0))
         if not yielded(s):
             if yielded(before):
                 out.append(alert("stopped_yielding", pid,

@@ -16,7 +16,9 @@ Columns of ``crawler/portals.csv``:
 ``notes``        free text
 
 A portal is configuration, not code: adding a county is adding a row
-(``xxgk portals add`` or ``xxgk portals discover URL``).
+(``xxgk portals add`` or ``xxgk portals discover URL``). The national rows are built from two
+public lists by :mod:`crawler.national` (``python -m crawler.national``); what the crawler found
+on each portal (columns, status) is kept in the archive's ``portals`` table (:mod:`db.portals`).
 """
 from __future__ import annotations
 

@@ -25,9 +25,18 @@ USER_AGENT = (
 
 # --- manners -------------------------------------------------------------
 ROBOTSTXT_OBEY = True
-CONCURRENT_REQUESTS = 8            # across portals
-CONCURRENT_REQUESTS_PER_DOMAIN = 1  # one at a time per site
-CONCURRENT_REQUESTS_PER_IP = 0
+CONCURRENT_REQUESTS = 64           # across portals: many sites at once (a request waiting for its
+                                   # site's delay holds one of these; docs/scale.md)
+CONCURRENT_REQUESTS_PER_DOMAIN = 1  # one at a time per site (Scrapy's per-host download slots)
+CONCURRENT_REQUESTS_PER_IP = 0     # 0: slots per host name. Portals sharing one server each get their
+                                   # own slot, so one IP hosting N portals sees at most N requests at
+                                   # once, each portal's at its delay; AutoThrottle slows every slot
+                                   # whose answers slow down. For one request at a time per *address*:
+                                   # -s CONCURRENT_REQUESTS_PER_IP=1 -s SCHEDULER_PRIORITY_QUEUE=
+                                   # scrapy.pqueues.ScrapyPriorityQueue (docs/scale.md, bench/national.py)
+# hand the downloader the request of the least busy site, so the 64 are spread over many
+# portals instead of queueing behind one portal's delay
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 DOWNLOAD_DELAY = 2.0               # randomised to 1.0–3.0 s
 DOWNLOAD_DELAY_JITTER = 0.5        # ±50%: 1.0–3.0 s between requests to a site
 AUTOTHROTTLE_ENABLED = True
@@ -48,6 +57,21 @@ DEPTH_LIMIT = 0
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Scrapy's list without CannotResolveHostError: a name that does not resolve is not retried
+# (a national registry names portals that have moved or closed; the portal is recorded as
+# unreachable and asked again by the next crawl)
+RETRY_EXCEPTIONS = [
+    "scrapy.exceptions.DownloadConnectionRefusedError",
+    "scrapy.exceptions.DownloadFailedError",
+    "scrapy.exceptions.DownloadTimeoutError",
+    "scrapy.exceptions.ResponseDataLossError",
+    "twisted.internet.error.ConnectionDone",
+    "twisted.internet.error.ConnectError",
+    "twisted.internet.error.ConnectionLost",
+    OSError,
+    "scrapy.core.downloader.handlers.http11.TunnelError",
+]
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"   # the portal's status records it (archive table `portals`)
 RETRY_BACKOFF_BASE = 2.0           # seconds; doubled for each retry
 RETRY_BACKOFF_MAX = 60.0
 
@@ -56,6 +80,7 @@ RETRY_BACKOFF_MAX = 60.0
 HTTPERROR_ALLOWED_CODES = [304, 403, 404, 410, 412, 521]
 
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.extensions.PortalStatusMiddleware": 1,            # outermost: unreachable / robots, progress
     "crawler.middlewares.PortalGuardMiddleware": 50,           # before robots.txt
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
@@ -71,6 +96,7 @@ ITEM_PIPELINES = {
 
 EXTENSIONS = {
     "crawler.extensions.CrawlRunExtension": 500,
+    "crawler.extensions.ProgressExtension": 510,
 }
 
 # distributed crawls (crawler/distributed.py): inactive unless XXGK_REDIS_URL is set
@@ -82,6 +108,7 @@ ADDONS = {
 XXGK_DB = "archive.db"             # the archive the items are stored into
 XXGK_REGISTRY = None               # portal registry file; default crawler/portals.csv
 XXGK_ALLOW_PRIVATE_HOSTS = False   # tests/demo: allow 127.0.0.1 portals
+XXGK_PROGRESS_INTERVAL = 30        # seconds between progress lines on stderr (0: none)
 XXGK_INCREMENTAL = True            # conditional requests + content check
 XXGK_SQLITE_CACHE_MB = 16          # SQLite page cache of the crawl's archive connection (0: keep
                                    # db.schema's 64 MB, which fills over a crawl's first ~1,500

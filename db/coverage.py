@@ -15,7 +15,14 @@ Two views, always current (they read ``reports``, ``agencies``, ``regions`` and
 publish date on the page) / ``missing`` (none found though the region has a portal in the
 registry, or the publisher's reports were crawled) / ``not_yet_due`` / ``not_covered`` (no portal
 in the registry for the region: absence there proves nothing, so it is never counted as
-compliant or missing).
+compliant or missing) — and, where a report was not found because the crawler could not read
+the region's portal (the archive's ``portals`` table, :mod:`db.portals`, says so for every
+enabled portal of the region): ``portal_no_column`` (the portal answered, its report column
+was never found), ``portal_unreachable`` (the portal did not answer), ``portal_blocked``
+(behind a JavaScript challenge), ``portal_robots`` (robots.txt disallows it). Those are not
+evidence that the report is missing. ``portal_status`` is the region's best portal status
+(``ok`` when any of its portals was read; empty when none was crawled yet) and
+``portal_status_at`` when it was recorded.
 
 Deadlines (《政府信息公开条例》 2019, arts. 49–50, from report year 2019): departments and
 townships 31 January, county-or-higher governments 31 March of the following year. Reports
@@ -122,6 +129,7 @@ covered_codes AS (
   WHERE enabled = 1 AND coalesce(base_url, '') != '' AND region_code IS NOT NULL
   GROUP BY region_code
 ),
+{portal_state},
 pub AS (
   SELECT r.id AS report_id, r.report_year, r.publish_date, a.id AS agency_id, a.name AS agency,
     coalesce(a.entity_key, 'agency:' || a.id) AS entity_key, a.level,
@@ -161,12 +169,15 @@ SELECT g.entity_key, CAST(g.agency_id AS INTEGER) AS agency_id, g.agency, g.leve
   CAST(julianday(f.publish_date) - julianday(g.deadline) AS INTEGER) AS days_late,
   CASE WHEN f.report_id IS NULL THEN
          CASE WHEN date('now') <= g.deadline THEN 'not_yet_due'
+              WHEN g.covered AND ps.portal_status NOT IN ('ok') THEN 'portal_' || ps.portal_status
               WHEN g.covered THEN 'missing' ELSE 'not_covered' END
        WHEN f.publish_date IS NULL THEN 'found_undated'
        WHEN f.publish_date > g.deadline THEN 'late' ELSE 'on_time' END AS status,
-  CAST(g.covered AS INTEGER) AS covered, CAST(coalesce(f.reports, 0) AS INTEGER) AS reports
+  CAST(g.covered AS INTEGER) AS covered, CAST(coalesce(f.reports, 0) AS INTEGER) AS reports,
+  ps.portal_status, ps.portal_status_at
 FROM grid g
 LEFT JOIN found f ON f.entity_key = g.entity_key AND f.report_year = g.report_year
+LEFT JOIN portal_state ps ON ps.code = g.region_code
 LEFT JOIN regions rg ON rg.code = g.region_code
 LEFT JOIN regions pv ON pv.code = rg.province_code
 LEFT JOIN regions pf ON pf.code = rg.prefecture_code"""
@@ -196,21 +207,47 @@ SELECT rg.code AS region_code, rg.name AS region, rg.full_name AS region_name, r
               ELSE 'on_time' END
        WHEN cc.code IS NULL THEN 'not_covered'
        WHEN date('now') <= {DEADLINE_SQL.format(y='years.y', level="'government'")} THEN 'not_yet_due'
+       WHEN ps.portal_status NOT IN ('ok') THEN 'portal_' || ps.portal_status
        ELSE 'missing' END AS status,
   CAST(coalesce(pb.publishers, 0) AS INTEGER) AS publishers_found,
-  CAST(coalesce(pb.reports, 0) AS INTEGER) AS reports_found
+  CAST(coalesce(pb.reports, 0) AS INTEGER) AS reports_found,
+  ps.portal_status, ps.portal_status_at
 FROM regions rg
 JOIN years
 LEFT JOIN covered_codes cc ON cc.code = rg.code
 LEFT JOIN gov ON gov.code = rg.code AND gov.report_year = years.y
 LEFT JOIN publishers pb ON pb.code = rg.code AND pb.report_year = years.y
+LEFT JOIN portal_state ps ON ps.code = rg.code
 LEFT JOIN regions pv ON pv.code = rg.province_code
 LEFT JOIN regions pf ON pf.code = rg.prefecture_code"""
 
 
+# a region's portal status, from the archive's portals table: ok when any enabled portal of the
+# region was read; else the status of its portals (all of them failed the same way, or the
+# first of blocked > robots > no_column > unreachable); NULL when none was crawled
+PORTAL_STATE = """portal_state AS (
+  SELECT rp.region_code AS code,
+    CASE WHEN max(p.status = 'ok') THEN 'ok'
+         WHEN max(p.status = 'blocked') THEN 'blocked'
+         WHEN max(p.status = 'robots') THEN 'robots'
+         WHEN max(p.status = 'no_column') THEN 'no_column'
+         WHEN max(p.status = 'unreachable') THEN 'unreachable' END AS portal_status,
+    max(p.status_at) AS portal_status_at
+  FROM registry_portals rp JOIN portals p ON p.id = rp.id
+  WHERE rp.enabled = 1 AND rp.region_code IS NOT NULL AND p.status IS NOT NULL
+  GROUP BY rp.region_code
+)"""
+NO_PORTAL_STATE = """portal_state AS (
+  SELECT NULL AS code, NULL AS portal_status, NULL AS portal_status_at WHERE 0
+)"""
+
+
 def create_views(db) -> None:
     """(Re)create the coverage views (integer columns are CAST so that Datasette's ?col=value
-    filters and facets match them)."""
+    filters and facets match them). Archives older than the ``portals`` table get views
+    without portal statuses (recreated by that migration)."""
+    has_portals = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'portals'").fetchone()
+    state = PORTAL_STATE if has_portals else NO_PORTAL_STATE
     for name, sql in (("coverage_agencies", AGENCIES_VIEW), ("coverage_regions", REGIONS_VIEW)):
         db.execute(f"DROP VIEW IF EXISTS {name}")
-        db.execute(sql)
+        db.execute(sql.replace("{portal_state}", state))

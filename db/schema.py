@@ -316,6 +316,24 @@ def _m_report_aliases(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m_reach_registry_portals(db: sqlite_utils.Database) -> None:
+    """What the crawler knows of each portal (db/portals.py): platform, report columns and how
+    they were found, the last crawl's status (ok / no_column / unreachable / blocked / robots)
+    and when; a person's corrections (columns, notes) are kept apart from what a crawl found."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS portals (
+            id TEXT PRIMARY KEY, region_code TEXT, name TEXT, platform TEXT,
+            columns TEXT, how_found TEXT, columns_by TEXT,
+            status TEXT, status_reason TEXT, status_at TEXT, last_run_id INTEGER,
+            last_ok_at TEXT, reports INTEGER, lists INTEGER, notes TEXT)"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS portals_region ON portals(region_code)")
+    db.execute("CREATE INDEX IF NOT EXISTS portals_status ON portals(status)")
+    from . import coverage
+
+    coverage.create_views(db)   # the coverage views tell a missing report from an unread portal
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("base tables", _m001_base),
     ("chinese full-text search", _m002_chinese_fts),
@@ -328,6 +346,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("the crawler's log and fetch state", _m_crawl_state),
     ("search by the trigram tokenizer, one row per version", _m_trigram_search),
     ("reach-nav: report aliases (the URL before a redirect)", _m_report_aliases),
+    ("reach-registry: what the crawler knows of each portal (issue 11)", _m_reach_registry_portals),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -163,3 +163,34 @@ def test_migration_from_older_archive(tmp_path):
     assert db.execute("SELECT count(*) FROM regions").fetchone()[0] > 3000
     row = db.execute("SELECT status FROM coverage_agencies WHERE report_year = 2023").fetchone()
     assert row == ("on_time",)
+
+
+def test_missing_is_told_apart_from_an_unread_portal(tmp_path):
+    """A report not found on a portal the crawler could not read is not 'missing': the views
+    say why (the archive's portals table), and 'missing' comes back once the portal is read."""
+    from db import coverage, portals
+    archive = build(tmp_path / "archive.db")
+    db = archive.db
+
+    def statuses():
+        rows = db.execute("SELECT status, portal_status FROM coverage_agencies WHERE region_code = '654224' "
+                          "AND status NOT IN ('on_time', 'late', 'found_undated', 'not_yet_due')").fetchall()
+        reg = db.execute("SELECT DISTINCT status, portal_status FROM coverage_regions WHERE region_code = '654224' "
+                         "AND government_report_id IS NULL AND status != 'not_yet_due'").fetchall()
+        return {r for r in rows}, set(reg)
+
+    before = statuses()
+    assert before[0] == {("missing", None)} and before[1] == {("missing", None)}   # never crawled
+    for status in ("unreachable", "blocked", "no_column", "robots"):
+        portals.record_crawl(db, 1, [{"id": "test-tuoli", "status": status, "status_reason": "test"}],
+                             at="2026-12-01T00:00:00+00:00")
+        assert statuses() == ({(f"portal_{status}", status)}, {(f"portal_{status}", status)})
+    portals.record_crawl(db, 2, [{"id": "test-tuoli", "status": "ok", "columns": ["http://127.0.0.1:9/nb/"]}])
+    assert statuses() == ({("missing", "ok")}, {("missing", "ok")})
+    # a disabled portal's status says nothing about its region
+    db.execute("UPDATE registry_portals SET enabled = 0 WHERE id = 'test-tuoli'")
+    assert db.execute("SELECT count(*) FROM coverage_regions WHERE portal_status IS NOT NULL").fetchone()[0] == 0
+    # an archive without the portals table gets the views without portal statuses
+    db.execute("DROP TABLE portals")
+    coverage.create_views(db)
+    assert db.execute("SELECT count(*) FROM coverage_agencies WHERE status LIKE 'portal_%'").fetchone()[0] == 0

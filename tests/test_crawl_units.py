@@ -49,14 +49,17 @@ def test_private_addresses():
 
 
 def test_shipped_registry_invents_no_url():
+    # the national registry (crawler/national.py; its own tests: tests/test_registry.py)
     rows = portals.load()
     crawlable = [p for p in rows if p.crawlable]
-    assert [p.id for p in crawlable] == ["zhecheng"]
+    assert "zhecheng" in [p.id for p in crawlable]
     assert all(p.source for p in rows)
     for p in rows:
         assert len(p.region_code) == 6 and p.region_code.isdigit()
-    assert portals.select(rows, region="4114") == crawlable
-    assert portals.select(rows, region="6542") == []          # 托里县: no URL known
+    assert [p.id for p in portals.select(rows, region="411424")] == ["zhecheng"]
+    # 托里县: the county's portal (both public lists), not the department row without a URL
+    assert [p.id for p in portals.select(rows, region="654224")] == ["654224"]
+    assert not next(p for p in rows if p.id == "tuoli-zwfw").crawlable
 
 
 def test_discover_on_sample_portal():

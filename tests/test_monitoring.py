@@ -79,3 +79,99 @@ def test_portal_that_breaks_between_two_crawls_fires_an_alert(tmp_path):
         con.close()
         assert rows[0]["run"] == 2 and {(r["check"], r["portal"]) for r in rows if r["run"] == 2} == got
         assert [(r["run"], r["alert_count"], r["check"]) for r in rows if r["run"] == 1] == [(1, 0, None)]
+
+
+def test_column_sublist_and_cap_checks():
+    prev = {"a": summary(reports=10, column_links={"http://a/nb/": 8, "http://a/bmnb/": 2})}
+    stats = {"finish_reason": "finished", "xxgk/portals": {
+        # the department column named two reports last time and none now
+        "a": summary(reports=8, column_links={"http://a/nb/": 8, "http://a/bmnb/": 0}),
+        # five per-year sub-lists followed, none named an article
+        "b": summary(unchanged=3, sublists_seen=5, sublists_yielded=0),
+        # sub-lists that yielded: healthy
+        "c": summary(unchanged=3, sublists_seen=5, sublists_yielded=5),
+        # an endless 下一页 chain stopped by the page cap
+        "d": summary(reports=2, page_cap_hit=1),
+        "e": summary(reports=2, time_cap_hit=1, page_cap_hit=2),
+    }}
+    alerts = monitoring.check(stats, prev)
+    assert checks(alerts) == {("column_emptied", "a"), ("sublists_empty", "b"), ("pagination_capped", "d"),
+                              ("pagination_capped", "e")}
+    by = {(a["check"], a["portal"]): a for a in alerts}
+    assert by[("column_emptied", "a")]["message"] == \
+        "a: column http://a/bmnb/ names no article, 2 in its previous run"
+    assert by[("sublists_empty", "b")]["value"] == 0 and by[("sublists_empty", "b")]["threshold"] == 5
+    assert by[("pagination_capped", "e")]["message"] == \
+        "e: pagination stopped: 2 column(s) at the page cap and the portal's time cap reached"
+    # a column missing from this run's counts while the portal's lists were read also fired
+    stats = {"xxgk/portals": {"a": summary(reports=8, column_links={"http://a/nb/": 8})}}
+    assert checks(monitoring.check(stats, prev)) == {("column_emptied", "a")}
+
+
+def test_portal_status_from_the_summary():
+    st = monitoring.portal_status
+    assert st(summary()) == ("ok", "3 list pages read, 0 reports listed")
+    assert st(summary(lists=0, blocked=1))[0] == "blocked"
+    assert st(summary(lists=0, unreachable=2, unreachable_reason="DNS lookup failed")) == \
+        ("unreachable", "DNS lookup failed")
+    assert st(summary(lists=0, robots_pages=1))[0] == "robots"
+    assert st(summary(lists=0, dead=1)) == ("no_column", "the column page answered with an HTTP error")
+    assert st(summary(lists=0)) == ("no_column", "no report column found from the home page")
+    assert st(summary(lists=0, refused=2))[0] == "unreachable"
+    assert st(summary(lists=0, status="no_column", status_reason="searched 40 pages")) == \
+        ("no_column", "searched 40 pages")
+
+
+def test_progress_line_and_portal_records():
+    from types import SimpleNamespace
+
+    from crawler import extensions
+    from crawler.portals import Portal
+    stats = {"xxgk/reports": 40, "xxgk/unchanged": 100, "xxgk/dead": 3, "xxgk/unreachable": 2}
+    assert extensions.progress_line(12, 48, stats, 750) == \
+        "portals 12/48 · reports 40 new, 100 unchanged · errors 5 · 0:12:30 elapsed · ETA 0:37:30"
+    assert extensions.progress_line(0, 48, {}, 3).endswith("0:00:03 elapsed · ETA ?")
+    assert extensions.progress_line(48, 48, {}, 3661).endswith("1:01:01 elapsed · ETA 0:00:00")
+    # what a closing crawl writes into the portals table
+    a = Portal(region_code="110101", id="a", name="东城区", base_url="http://a.gov.cn/", columns=["http://a.gov.cn/nb/"])
+    b = Portal(region_code="110102", id="b", name="西城区", base_url="http://b.gov.cn/")
+    per_portal = {"a": summary(reports=2, lists=1), "b": summary(lists=0)}
+    rows = extensions.portal_records(per_portal, {"a": a, "b": b}, {"a": "registry"})
+    assert rows == [
+        {"id": "a", "region_code": "110101", "name": "东城区", "platform": None, "columns": ["http://a.gov.cn/nb/"],
+         "how_found": "registry", "status": "ok", "status_reason": "1 list pages read, 2 reports listed",
+         "reports": 2, "lists": 1},
+        {"id": "b", "region_code": "110102", "name": "西城区", "platform": None, "columns": [], "how_found": "",
+         "status": "no_column", "status_reason": "no report column found from the home page", "reports": 0,
+         "lists": 0}]
+    # an interrupted crawl has no verdict on a portal it did not reach
+    assert [r["id"] for r in extensions.portal_records(per_portal, {"a": a, "b": b}, {}, finished=False)] == ["a"]
+    # the next crawl starts from the columns the archive knows, and may request their host
+    spider = SimpleNamespace(portals=[a, b], _hosts={"a": a.hosts, "b": b.hosts}, _all_hosts=set())
+    n = extensions.known_columns(spider, {"b": {"columns": ["http://xxgk.b.gov.cn/nb/"], "how_found": "discovered"}})
+    assert n == 1 and b.columns == ["http://xxgk.b.gov.cn/nb/"]
+    assert spider._hosts["b"] == {"b.gov.cn", "xxgk.b.gov.cn"} and "xxgk.b.gov.cn" in spider._all_hosts
+    assert spider.xxgk_how_found == {"a": "registry", "b": "archive (discovered)"}
+
+
+def test_network_errors_are_one_line():
+    import logging
+
+    from scrapy.exceptions import CannotResolveHostError
+
+    from crawler.extensions import OneLineNetworkErrors
+    try:
+        raise CannotResolveHostError("DNS lookup failed: no results for hostname lookup: x.invalid.")
+    except CannotResolveHostError:
+        import sys
+        rec = logging.LogRecord("scrapy.core.scraper", logging.ERROR, __file__, 1, "Error downloading %s",
+                                ("<GET http://x.invalid/>",), sys.exc_info())
+    assert OneLineNetworkErrors().filter(rec) and rec.exc_info is None
+    assert rec.getMessage() == ("Error downloading <GET http://x.invalid/>: CannotResolveHostError: "
+                                "DNS lookup failed: no results for hostname lookup: x.invalid.")
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        import sys
+        rec = logging.LogRecord("scrapy.core.scraper", logging.ERROR, __file__, 1, "boom", (), sys.exc_info())
+    assert OneLineNetworkErrors().filter(rec) and rec.exc_info is not None   # a bug keeps its traceback
