@@ -189,10 +189,12 @@ def datasette_argv(db: str, host: str = "127.0.0.1", port: int = 8001,
 def register_plugin() -> None:
     from datasette.plugins import pm
 
-    from . import datasette_plugin
+    from . import datasette_plugin, pages
 
     if not pm.is_registered(datasette_plugin) and pm.get_plugin("xxgk") is None:
         pm.register(datasette_plugin, name="xxgk")
+    if not pm.is_registered(pages) and pm.get_plugin("xxgk_pages") is None:
+        pm.register(pages, name="xxgk_pages")
 
 
 def cmd_serve(args) -> int:

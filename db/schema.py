@@ -303,6 +303,14 @@ def _m_crawl_state(db: sqlite_utils.Database) -> None:
             db.execute(f"ALTER TABLE crawl_fetch_state ADD COLUMN {col} TEXT")
 
 
+def _m_reader_labels(db: sqlite_utils.Database) -> None:
+    """The ``labels`` table: each row/column key of tables 2-4 with its Chinese (national
+    template) and English label (db/labels.py)."""
+    from . import labels
+
+    labels.create_table(db)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("base tables", _m001_base),
     ("chinese full-text search", _m002_chinese_fts),
@@ -314,6 +322,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("versions looked up by content hash", _m_versions_by_hash),
     ("the crawler's log and fetch state", _m_crawl_state),
     ("search by the trigram tokenizer, one row per version", _m_trigram_search),
+    ("reader: labels (中文 and English) of the tables' row and column keys", _m_reader_labels),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
