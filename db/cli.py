@@ -159,6 +159,8 @@ def metadata_for(db: str | Path) -> dict:
     name = Path(db).stem
     if name != "archive":
         meta["databases"] = {name: meta["databases"]["archive"]}
+        meta["description_html"] = meta.get("description_html", "").replace(
+            'href="/archive/', f'href="/{name}/')
         for dash in meta.get("plugins", {}).get("datasette-dashboards", {}).values():
             for chart in dash.get("charts", {}).values():
                 if chart.get("db") == "archive":

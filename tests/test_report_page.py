@@ -1,0 +1,202 @@
+"""The archive as a journalist reads it (issue 15), in headless Chromium: the report page, the
+agency across years, the region's late reports, each reached from the home page in three
+clicks or fewer. The archive is `xxgk demo`'s (the sample portals crawled), plus a second
+version of one report whose bytes carry script (it must never run) and whose numbers changed.
+Screenshots go to artifacts/report_page/.
+"""
+from __future__ import annotations
+
+import http.server
+import re
+import threading
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+import zlib
+
+import pytest
+
+from tests.browser_helpers import REPO, cli_env, free_port, launch_chromium, needs_chromium, serving
+
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = needs_chromium
+
+COUNTY = "江苏省淮安市洪泽区"
+TITLE_2024 = "淮安市洪泽区人民政府2024年政府信息公开工作年度报告"
+HOSTILE = (b"<script>alert('stored script ran')</script>"
+           b"<img src=x onerror=\"alert('stored onerror ran')\">"
+           b"<img src=\"http://127.0.0.1:PORT/external.png\"><link rel=stylesheet href=\"http://127.0.0.1:PORT/x.css\">")
+
+
+class _Counter(http.server.BaseHTTPRequestHandler):
+    hits: list = []
+
+    def do_GET(self):  # noqa: N802
+        _Counter.hits.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def elsewhere():
+    """A server the stored page tries to load from: it must see no request."""
+    server = http.server.HTTPServer(("127.0.0.1", free_port()), _Counter)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory, elsewhere):
+    db = tmp_path_factory.mktemp("report_page") / "demo.db"
+    subprocess.run([sys.executable, "-m", "crawler.cli", "demo", "--db", str(db)], check=True,
+                   env=cli_env(), cwd=REPO, capture_output=True, timeout=600)
+    from db.store import Archive
+    from pipelines import parse_document
+
+    a = Archive(db)
+    rid, url, raw, comp, code = a.db.execute(
+        "select r.id, r.url, v.raw, v.raw_compression, r.region_code from reports r "
+        "join versions v on v.id = r.version_id "
+        "where r.title = ? and v.content_type like 'text/html%'", (TITLE_2024,)).fetchone()
+    old = zlib.decompress(raw) if comp == "zlib" else raw
+    # the portal edits the report after publication: one number and one sentence change, and
+    # its page now carries script and external loads
+    hostile = HOSTILE.replace(b"PORT", str(elsewhere).encode())
+    new = old.replace(b"<body>", b"<body>" + hostile, 1) if b"<body>" in old else hostile + old
+    record = parse_document(new, url=url)
+    record["applications"]["new_received"]["natural_person"] += 7
+    record["applications"]["new_received"]["total"] += 7
+    record["sections"][0]["text"] += "\n本报告于发布后修改。"
+    a.store(record, new, {"url": url, "region_code": code, "fetched_at": "2099-01-01T00:00:00+00:00"})
+    a.close()
+    return db, rid
+
+
+@pytest.fixture(scope="module")
+def served(archive):
+    with serving(archive[0]) as base:
+        yield base
+
+
+def _db(path):
+    import sqlite3
+    return sqlite3.connect(path)
+
+
+def test_report_page(archive, served, artifacts_dir):
+    db_path, rid = archive
+    shots = artifacts_dir / "report_page"
+    shots.mkdir(parents=True, exist_ok=True)
+    conn = _db(db_path)
+    vid, old_vid = conn.execute("select version_id, (select min(id) from versions where report_id = ?) "
+                                "from reports where id = ?", (rid, rid)).fetchone()
+    assert vid != old_vid
+    cells = {(t, r, c): (v, raw, d) for t, r, c, v, raw, d in conn.execute(
+        "select table_name, row_key, col_key, value, raw, derived from cells where version_id = ?", (vid,))}
+    dialogs = []
+    with sync_api.sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"{served}/report/{rid}")
+        page.wait_for_load_state("networkidle")
+        body = page.inner_text("body")
+        # metadata, linked agency and region
+        assert TITLE_2024 in body
+        assert page.locator("a.agency-link").inner_text() == "淮安市洪泽区人民政府"
+        assert page.locator("a.region-link").inner_text() == COUNTY
+        assert "2025-01-24" in body and "报告年度 Report year" in body
+        # the national template's Chinese labels
+        for label in ("表三 收到和处理政府信息公开申请情况", "一、本年新收政府信息公开申请数量", "自然人",
+                      "法人或其他组织", "商业企业", "（七）总计", "四、结转下年度继续办理",
+                      "表四 政府信息公开行政复议、行政诉讼情况", "结果维持", "复议后起诉",
+                      "表二 主动公开政府信息情况", "行政许可", "第二十条第（一）项"):
+            assert label in body, label
+        # every number of the page is its cells row: value, hover and link
+        shown = page.eval_on_selector_all(
+            "section.xxgk-table td.num", "tds => tds.map(td => [td.title, td.innerText, "
+            "td.querySelector('a') && td.querySelector('a').getAttribute('href')])")
+        assert len(shown) == len(cells) > 150
+        for title, text, href in shown:
+            key = tuple(urllib.parse.unquote(p.replace("~", "%")) for p in href.rsplit("/", 1)[1].split(","))
+            assert int(key[0]) == vid
+            value, raw, derived = cells[key[1:]]
+            assert text.replace(",", "") == str(value), (key, text, value)
+            assert (f"printed as “{raw}”" in title) if raw else ("blank" in title)
+            assert ("derived" in title) == bool(derived)
+        t3 = page.locator("#applications tr[data-row=new_received] td").all_inner_texts()
+        assert t3[0].replace(",", "") == str(cells[("applications", "new_received", "natural_person")][0])
+        # a cell's link opens its cells row
+        first = page.locator("#applications tr[data-row=new_received] td a").first
+        href = first.get_attribute("href")
+        # checks in words, the changes between versions
+        assert "核对 Checks" in body and "表三：新收 + 上年结转 = 总计 + 结转下年度" in body
+        assert f"version {old_vid} → {vid}" in body
+        change = page.locator("div.change").inner_text()
+        assert "一、本年新收政府信息公开申请数量" in change and "自然人" in change
+        assert "本报告于发布后修改。" in change
+        # no horizontal scroll at 1400 px
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+        # the original: sandboxed, scripts and external loads blocked
+        frame_el = page.locator("iframe.original")
+        assert frame_el.get_attribute("sandbox") == ""
+        frame_el.scroll_into_view_if_needed()
+        page.wait_for_timeout(800)
+        frame = next(f for f in page.frames if "/original/" in f.url)
+        assert "淮安市洪泽区" in frame.inner_text("body")
+        page.screenshot(path=str(shots / "report.png"), full_page=True)
+        with urllib.request.urlopen(f"{served}/report/{rid}/original/{vid}") as resp:
+            csp = resp.headers["Content-Security-Policy"]
+        assert csp.startswith("sandbox") and "default-src 'none'" in csp and "script-src" not in csp
+        page.goto(served + href)
+        assert "cells" in page.url and "new_received" in page.inner_text("body")
+        browser.close()
+    assert dialogs == [], dialogs
+    assert _Counter.hits == [], _Counter.hits
+
+
+def test_three_clicks_from_home(archive, served, artifacts_dir):
+    """Home → a county → its report (table 3, original); → the agency across years; the
+    county's late or missing reports: each within three clicks."""
+    db_path, rid = archive
+    shots = artifacts_dir / "report_page"
+    shots.mkdir(parents=True, exist_ok=True)
+    conn = _db(db_path)
+    with sync_api.sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        # 1 click: the regions; 2: the county, where its late or missing reports are listed
+        page.goto(served + "/")
+        page.get_by_role("link", name="地区 Regions").click()
+        page.get_by_role("link", name=COUNTY, exact=True).click()
+        assert page.url.endswith("/region/320813")
+        late = page.locator("#late").inner_text()
+        missing = {a for (a,) in conn.execute(
+            "select agency from coverage_agencies where region_code = '320813' and status in ('late', 'missing')")}
+        assert missing and all(a in late for a in missing)
+        page.screenshot(path=str(shots / "region.png"), full_page=True)
+        # 3: the county government's 2024 report, its table 3 in Chinese next to the original
+        page.locator("#agencies a[href^='/report/']").filter(has_text="按时").last.click()
+        assert re.search(r"/report/\d+$", page.url)
+        assert "一、本年新收政府信息公开申请数量" in page.inner_text("#applications")
+        assert page.locator("iframe.original").count() == 1
+        # home → regions → county → the agency across years (3 clicks): 2023 next to 2024
+        page.goto(served + "/")
+        page.get_by_role("link", name="地区 Regions").click()
+        page.get_by_role("link", name=COUNTY, exact=True).click()
+        page.locator("#agencies a[href^='/agency/']", has_text="人民政府").first.click()
+        assert re.search(r"/agency/\d+$", page.url)
+        heads = page.locator("#compare-t3 thead th").all_inner_texts()
+        assert "2023" in heads and "2024" in heads, heads
+        t3 = page.locator("#compare-t3").inner_text()
+        assert "一、本年新收政府信息公开申请数量" in t3
+        assert page.locator("#compare-t3 td.changed").count() > 0
+        assert "表四 行政复议、行政诉讼情况" in page.inner_text("body")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+        page.screenshot(path=str(shots / "agency.png"), full_page=True)
+        browser.close()
