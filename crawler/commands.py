@@ -162,12 +162,24 @@ def cmd_demo(args) -> int:
             " FROM attachments WHERE sha256 IS NOT NULL").fetchone()
     except sqlite3.Error:
         n_files = n_file_reports = 0
+    # the failed checks of the reports' current versions, by name: the failed_checks query
+    # of `xxgk serve` lists exactly these rows
+    failed = con.execute(
+        "SELECT k.name, count(*) FROM checks k JOIN reports r ON r.version_id = k.version_id "
+        "WHERE k.status = 'fail' GROUP BY k.name ORDER BY count(*) DESC, k.name").fetchall()
+    failed_reports = con.execute(
+        "SELECT count(DISTINCT k.report_id) FROM checks k JOIN reports r ON r.version_id = k.version_id "
+        "WHERE k.status = 'fail'").fetchone()[0]
     con.close()
+    n_failed = sum(n for _, n in failed)
+    failed_text = (f"failed checks {n_failed} in {failed_reports} reports ("
+                   + ", ".join(f"{name} {n}" for name, n in failed) + "; query failed_checks)") if failed \
+        else "failed checks 0"
     print(f"\nsummary: {n_reports} reports in {db} ({totals.get('reports', 0)} fetched this run, "
           f"{totals.get('unchanged', 0)} unchanged), attachments {n_files} files "
           f"({totals.get('attachments', 0)} fetched this run, {n_file_reports} reports read from a file, "
           f"{totals.get('attachment_warnings', 0)} unreadable), tables parsed {totals.get('tables_parsed', 0)}, "
-          f"checks failed {totals.get('checks_failed', 0)}, blocked portals {totals.get('blocked', 0)}, "
+          f"{failed_text}, blocked portals {totals.get('blocked', 0)}, "
           f"skipped {totals.get('skipped', 0)} (+{totals.get('duplicate', 0)} duplicate), "
           f"dead links {totals.get('dead', 0)}, robots-disallowed {totals.get('robots', 0)}, "
           f"refused {totals.get('refused', 0)} — {time.time() - t0:.1f} s")

@@ -311,6 +311,14 @@ def _m_reader_labels(db: sqlite_utils.Database) -> None:
     labels.create_table(db)
 
 
+def _m_reader_agency_identity(db: sqlite_utils.Database) -> None:
+    """Agencies keyed by region + normalised name, every spelling kept, merges recorded
+    (db/identity.py); filled by the next ``db.register.refresh``."""
+    from . import identity
+
+    identity.create_tables(db)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("base tables", _m001_base),
     ("chinese full-text search", _m002_chinese_fts),
@@ -323,6 +331,8 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("the crawler's log and fetch state", _m_crawl_state),
     ("search by the trigram tokenizer, one row per version", _m_trigram_search),
     ("reader: labels (中文 and English) of the tables' row and column keys", _m_reader_labels),
+    ("reader: one agency per body (identity_key, merged_into, agency_aliases, agency_merges)",
+     _m_reader_agency_identity),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -160,7 +160,8 @@ def test_migrates_bigram_index_to_trigram(tmp_path):
     the two trigram tables, and the archive is indexed again when opened."""
     path = tmp_path / "bigram.db"
     snapshot, columns = _make_v1(path)
-    db = schema.open_archive(path, target=schema.SCHEMA_VERSION - 1)
+    trigram = [f for _, f in schema.MIGRATIONS].index(schema._m_trigram_search) + 1
+    db = schema.open_archive(path, target=trigram - 1)  # every migration before the trigram one
     assert "search_text" not in db.table_names() and "fold" not in db["sections"].columns_dict
     with db.atomic():
         for sql in BIGRAM_INDEX_SQL:
