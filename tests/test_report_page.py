@@ -7,6 +7,7 @@ Screenshots go to artifacts/report_page/.
 from __future__ import annotations
 
 import http.server
+import json
 import re
 import threading
 import subprocess
@@ -53,8 +54,9 @@ def elsewhere():
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory, elsewhere):
     db = tmp_path_factory.mktemp("report_page") / "demo.db"
-    subprocess.run([sys.executable, "-m", "crawler.cli", "demo", "--db", str(db)], check=True,
-                   env=cli_env(), cwd=REPO, capture_output=True, timeout=600)
+    demo = subprocess.run([sys.executable, "-m", "crawler.cli", "demo", "--db", str(db)], check=True,
+                          env=cli_env(), cwd=REPO, capture_output=True, timeout=600, text=True)
+    (db.parent / "demo.out").write_text(demo.stdout, encoding="utf-8")
     from db.store import Archive
     from pipelines import parse_document
 
@@ -200,3 +202,52 @@ def test_three_clicks_from_home(archive, served, artifacts_dir):
         assert page.evaluate("document.documentElement.scrollWidth") <= 1400
         page.screenshot(path=str(shots / "agency.png"), full_page=True)
         browser.close()
+
+
+def test_search_snippets_highlighted(archive, served, artifacts_dir):
+    """Ranked report and section search show where the terms occur, highlighted; the stored
+    text is escaped (the XSS-looking section text is shown as text)."""
+    shots = artifacts_dir / "report_page"
+    shots.mkdir(parents=True, exist_ok=True)
+    dbname = archive[0].stem
+    with sync_api.sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        for query, term in (("search_reports", "行政复议"), ("search_sections", "复议"), ("search_reports", "依申请公开")):
+            page.goto(f"{served}/{dbname}/{query}?q={urllib.parse.quote(term)}")
+            marks = page.locator("td.col-snippet mark").all_inner_texts()
+            assert marks and all(m == term for m in marks), (query, term, marks[:5])
+            rows = page.locator("table.rows-and-columns tbody tr").count()
+            assert page.locator("td.col-snippet").count() == rows > 0
+            # the SQL is folded away; the first column links to the report page
+            assert page.locator("textarea#sql-editor, pre.wrapped-sql").count() == 0 or "show" in page.inner_text("h3")
+            href = page.locator("td.col-report_id a").first.get_attribute("href")
+            assert re.fullmatch(r"/report/\d+", href)
+            page.screenshot(path=str(shots / f"{query}-{term}.png"), full_page=True)
+        browser.close()
+
+
+def test_demo_summary_agrees_with_failed_checks_query(archive, served):
+    """`xxgk demo` prints the failed checks by name; the failed_checks query lists the same
+    rows (corrected for the one version the fixture stored after the demo)."""
+    db_path, rid = archive
+    out = (db_path.parent / "demo.out").read_text(encoding="utf-8")
+    m = re.search(r"failed checks (\d+) in (\d+) reports \(([^)]*); query failed_checks\)", out)
+    assert m, out
+    printed = {n: int(c) for n, c in re.findall(r"(\w+) (\d+)", m.group(3))}
+    assert sum(printed.values()) == int(m.group(1))
+    conn = _db(db_path)
+    old_vid = conn.execute("select min(id) from versions where report_id = ?", (rid,)).fetchone()[0]
+
+    def fails(vid):
+        return [n for (n,) in conn.execute("select name from checks where version_id = ? and status = 'fail'", (vid,))]
+
+    new_vid = conn.execute("select version_id from reports where id = ?", (rid,)).fetchone()[0]
+    dbname = db_path.stem
+    for name in set(printed) | {"applications_balance"}:
+        with urllib.request.urlopen(f"{served}/{dbname}/failed_checks.json?_shape=array&check_name={name}") as r:
+            got = len(json.load(r))
+        assert got - fails(new_vid).count(name) + fails(old_vid).count(name) == printed.get(name, 0), name
+    with urllib.request.urlopen(f"{served}/{dbname}/failed_checks.json?_shape=array&check_name=") as r:
+        total = len(json.load(r))
+    assert total - len(fails(new_vid)) + len(fails(old_vid)) == int(m.group(1))
