@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -62,3 +63,12 @@ def launch_chromium(playwright):
         headless=True,
         args=["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-dev-shm-usage"],
     )
+
+
+def dashboard_sql(query: str, params: dict) -> str:
+    """A datasette-dashboards chart query as the plugin runs it: each ``[[ … :name … ]]`` block
+    kept (brackets removed) when every parameter it names is given, else dropped."""
+    def block(m):
+        names = re.findall(r":(\w+)", m.group(1))
+        return m.group(1) if all(params.get(n) for n in names) else ""
+    return re.sub(r"\[\[(.*?)\]\]", block, query, flags=re.S)

@@ -264,7 +264,10 @@ def test_metadata_contract_and_canned_queries(archive, seed_record, labelled_rec
     # dashboards charts all run
     for chart in meta["plugins"]["datasette-dashboards"]["overview"]["charts"].values():
         if "query" in chart:
-            archive.db.execute(chart["query"]).fetchall()
+            from tests.browser_helpers import dashboard_sql
+
+            for params in ({}, {"level": "government"}):
+                archive.db.execute(dashboard_sql(chart["query"], params), params).fetchall()
     renamed = metadata_for("/tmp/demo.db")
     assert "demo" in renamed["databases"]
     assert all(c.get("db", "demo") == "demo"
