@@ -15,6 +15,7 @@ import sys
 import urllib.parse
 import urllib.request
 import zlib
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -24,6 +25,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = needs_chromium
 
 COUNTY = "江苏省淮安市洪泽区"
+GONE = "洪泽区教育局2021年政府信息公开工作年度报告"
 TITLE_2024 = "淮安市洪泽区人民政府2024年政府信息公开工作年度报告"
 HOSTILE = (b"<script>alert('stored script ran')</script>"
            b"<img src=x onerror=\"alert('stored onerror ran')\">"
@@ -75,6 +77,8 @@ def archive(tmp_path_factory, elsewhere):
     record["applications"]["new_received"]["total"] += 7
     record["sections"][0]["text"] += "\n本报告于发布后修改。"
     a.store(record, new, {"url": url, "region_code": code, "fetched_at": "2099-01-01T00:00:00+00:00"})
+    # a report its portal no longer lists: not seen for months before the portal's last crawl
+    a.db.execute("UPDATE reports SET last_seen = '2000-01-01T00:00:00+00:00' WHERE title = ?", (GONE,))
     a.close()
     return db, rid
 
@@ -251,3 +255,35 @@ def test_demo_summary_agrees_with_failed_checks_query(archive, served):
     with urllib.request.urlopen(f"{served}/{dbname}/failed_checks.json?_shape=array&check_name=") as r:
         total = len(json.load(r))
     assert total - len(fails(new_vid)) + len(fails(old_vid)) == int(m.group(1))
+
+
+def test_changes_and_atom_feeds(archive, served):
+    """What changed: the edited report (a new version, its changed cells counted), the report
+    gone from its portal (with when it was last seen); the same as Atom feeds of the region
+    and of the agency."""
+    db_path, rid = archive
+    dbname = db_path.stem
+    with urllib.request.urlopen(f"{served}/{dbname}/archive_changes.json?_shape=array&since=") as r:
+        rows = json.load(r)
+    edited = [x for x in rows if x["change"] == "new version" and x["report_id"] == rid]
+    assert len(edited) == 1 and edited[0]["detail"].startswith("2 table cells differ"), edited
+    assert edited[0]["变化"] == "报告被修改"
+    gone = [x for x in rows if x["change"] == "disappeared"]
+    assert [x["title"] for x in gone] == [GONE] and gone[0]["detail"] == "last seen 2000-01-01T00:00:00+00:00"
+    # every report the demo stored in its crawl is new since the start of that crawl
+    conn = _db(db_path)
+    assert {x["report_id"] for x in rows if x["change"] == "new report"} == {
+        i for (i,) in conn.execute("select id from reports")}
+    atom = "{http://www.w3.org/2005/Atom}"
+    agency_id = conn.execute("select agency_id from reports where id = ?", (rid,)).fetchone()[0]
+    for path in (f"feed_region.atom?region_code=320813", f"feed_agency.atom?agency_id={agency_id}"):
+        with urllib.request.urlopen(f"{served}/{dbname}/{path}") as r:
+            assert r.headers["content-type"].startswith("application/xml") or "atom" in r.headers["content-type"]
+            feed = ET.fromstring(r.read())
+        titles = [e.findtext(atom + "title") for e in feed.iter(atom + "entry")]
+        assert f"报告被修改：{TITLE_2024}" in titles, (path, titles)
+        links = [e.find(atom + "link").get("href") for e in feed.iter(atom + "entry")]
+        assert f"/report/{rid}" in links
+    with urllib.request.urlopen(f"{served}/{dbname}/feed_region.atom?region_code=320813") as r:
+        titles = [e.findtext(atom + "title") for e in ET.fromstring(r.read()).iter(atom + "entry")]
+    assert f"已从网站消失：{GONE}" in titles
