@@ -147,9 +147,39 @@ def label_map(rows) -> dict[tuple[str, str, str], tuple[str, str]]:
 
 
 def create_table(db) -> None:
-    """(Re)write the ``labels`` table from :data:`LABELS`."""
+    """(Re)write the ``labels`` table from :data:`LABELS` (``position``: the template's order)."""
     db.execute("""CREATE TABLE IF NOT EXISTS labels (
         table_name TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
-        zh TEXT NOT NULL, en TEXT NOT NULL, PRIMARY KEY (table_name, kind, key))""")
+        zh TEXT NOT NULL, en TEXT NOT NULL, position INTEGER, PRIMARY KEY (table_name, kind, key))""")
     db.execute("DELETE FROM labels")
-    db.conn.executemany("INSERT INTO labels VALUES (?, ?, ?, ?, ?)", LABELS)
+    db.conn.executemany("INSERT INTO labels VALUES (?, ?, ?, ?, ?, ?)",
+                        [(*row, i) for i, row in enumerate(LABELS)])
+    create_views(db)
+
+
+# Tables 2-4 as people read them: one row per report and template row, one column per
+# template column, named in Chinese (the wide views have one column per cell instead)
+def _pivot(name: str, table: str, cols: list[tuple[str, str]]) -> str:
+    picks = ",\n  ".join(f"max(CASE WHEN c.col_key = '{k}' THEN c.value END) AS [{zh}]" for k, zh in cols)
+    return f"""CREATE VIEW {name} AS
+SELECT r.id AS report_id, ag.name AS agency, r.region_name, r.level, r.report_year,
+  l.zh AS 项目, c.row_key, l.position AS row_order,
+  {picks}
+FROM reports r
+JOIN cells c ON c.version_id = r.version_id AND c.table_name = '{table}'
+LEFT JOIN agencies ag ON ag.id = r.agency_id
+LEFT JOIN labels l ON l.table_name = '{table}' AND l.kind = 'row' AND l.key = c.row_key
+GROUP BY r.id, c.row_key"""
+
+
+PIVOTS = {
+    "applications_by_row": ("applications", [(k, _APPLICANT_COLUMNS[k][0]) for k in APPLICANT_COLUMNS]),
+    "reviews_by_block": ("reviews_litigation", [(k, _REVIEW_COLUMNS[k][0]) for k in REVIEW_COLUMNS]),
+    "active_disclosure_by_row": ("active_disclosure", [(k, v[0]) for k, v in _ACTIVE_COLUMNS.items()]),
+}
+
+
+def create_views(db) -> None:
+    for name, (table, cols) in PIVOTS.items():
+        db.execute(f"DROP VIEW IF EXISTS {name}")
+        db.execute(_pivot(name, table, cols))

@@ -248,14 +248,14 @@ def test_metadata_contract_and_canned_queries(archive, seed_record, labelled_rec
 
     prepare_connection(archive.db.conn)
     pages.prepare_connection(archive.db.conn)  # chinese_snippet
-    params = {"q": "复议", "report_id": "1", "check_name": ""}
+    params = {"q": "复议", "report_id": "1", "check_name": "", "since": "", "region_code": "654224", "agency_id": "1"}
     # a canned query's parameters are named like the columns they filter
-    assert all(p in params for q in queries.values() for p in re.findall(r":(\w+)", q["sql"])), queries
+    assert all(p in params for q in queries.values() for p in re.findall(r"(?<!\w):(\w+)", q["sql"])), queries
     for name, q in queries.items():
         sql = q["sql"]
         needed = {p: params[p] for p in params if ":" + p in sql}
         rows = archive.db.execute(sql, needed).fetchall()
-        if name in ("search_reports", "search_sections", "report_history", "cells_of_report", "applications_by_year_and_region",
+        if name in ("search_reports", "search_sections", "report_history", "archive_changes", "feed_region", "feed_agency", "cells_of_report", "applications_by_year_and_region",
                     "applications_over_years", "outcome_mix", "applications_year_over_year"):
             assert rows, name
     # the seed report (2023, published 2024-01-29, a department) is on time;
