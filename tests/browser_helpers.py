@@ -66,9 +66,9 @@ def launch_chromium(playwright):
 
 
 def dashboard_sql(query: str, params: dict) -> str:
-    """A datasette-dashboards chart query as the plugin runs it: each ``[[ … :name … ]]`` block
-    kept (brackets removed) when every parameter it names is given, else dropped."""
+    """A datasette-dashboards chart query as the plugin (0.8) runs it: each ``[[ … :name … ]]``
+    block on one line is kept (brackets removed) when its first parameter is given, else dropped."""
     def block(m):
-        names = re.findall(r":(\w+)", m.group(1))
-        return m.group(1) if all(params.get(n) for n in names) else ""
-    return re.sub(r"\[\[(.*?)\]\]", block, query, flags=re.S)
+        name = re.search(r":([a-zA-Z0-9_]+)", m.group(1))
+        return m.group(1) if name is None or params.get(name.group(1)) else ""
+    return re.sub(r"\[\[(.*?)\]\]", block, query)

@@ -266,7 +266,7 @@ def test_metadata_contract_and_canned_queries(archive, seed_record, labelled_rec
         if "query" in chart:
             from tests.browser_helpers import dashboard_sql
 
-            for params in ({}, {"level": "government"}):
+            for params in ({}, {"tier": "county_government"}):
                 archive.db.execute(dashboard_sql(chart["query"], params), params).fetchall()
     renamed = metadata_for("/tmp/demo.db")
     assert "demo" in renamed["databases"]

@@ -150,7 +150,7 @@ def test_coverage_queries_run(archive):
     for dash in meta["plugins"]["datasette-dashboards"].values():
         for chart in dash["charts"].values():
             # as datasette-dashboards runs them: [[ … :level … ]] kept only with the filter set
-            for params in ({}, {"level": "government"}):
+            for params in ({}, {"tier": "county_government"}):
                 archive.db.execute(dashboard_sql(chart["query"], params), params).fetchall()
 
 

@@ -287,3 +287,33 @@ def test_changes_and_atom_feeds(archive, served):
     with urllib.request.urlopen(f"{served}/{dbname}/feed_region.atom?region_code=320813") as r:
         titles = [e.findtext(atom + "title") for e in ET.fromstring(r.read()).iter(atom + "entry")]
     assert f"已从网站消失：{GONE}" in titles
+
+
+def test_dashboard_one_tier_of_publishers(archive, served, artifacts_dir):
+    """The overview adds up one tier of publishers (county governments by default), one report
+    per publisher and year, without the sample province: the figure equals that sum of cells."""
+    db_path, _ = archive
+    conn = _db(db_path)
+    first = {}
+    for rid, entity, year, region, level, rlevel, value in conn.execute(
+            "select r.id, a.entity_key, r.report_year, r.region_code, a.level, rg.level, c.value from reports r "
+            "join agencies a on a.id = r.agency_id left join regions rg on rg.code = a.linked_region_code "
+            "join cells c on c.version_id = r.version_id and c.table_name = 'applications' "
+            "and c.row_key = 'new_received' and c.col_key = 'total' "
+            "where r.report_year is not null and coalesce(r.kind, 'report') = 'report' order by r.id"):
+        if (entity, year) not in first:
+            first[(entity, year)] = (region, level, rlevel, value)
+    expected = sum(v for region, level, rlevel, v in first.values()
+                   if not (region or "").startswith("99") and level == "government" and rlevel == "county")
+    everything = sum(v for (_, _, _, v) in first.values())
+    assert 0 < expected < everything
+    shots = artifacts_dir / "report_page"
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(served + "/-/dashboards/overview")
+        page.wait_for_url("**tier=county_government**")
+        page.wait_for_function(f"document.body.innerText.includes('{expected} 件')", timeout=20000)
+        page.screenshot(path=str(shots / "dashboard-county-governments.png"), full_page=True)
+        browser.close()
