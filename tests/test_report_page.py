@@ -317,3 +317,22 @@ def test_dashboard_one_tier_of_publishers(archive, served, artifacts_dir):
         page.wait_for_function(f"document.body.innerText.includes('{expected} 件')", timeout=20000)
         page.screenshot(path=str(shots / "dashboard-county-governments.png"), full_page=True)
         browser.close()
+
+
+def test_region_late_reports_match_the_query(archive, served):
+    """The county's late reports on its page are the late_reports rows of its region (any
+    year: 柘城县's 2017 reports were published after 31 March 2018)."""
+    db_path, _ = archive
+    dbname = db_path.stem
+    with urllib.request.urlopen(f"{served}/{dbname}/late_reports.json?_shape=array") as r:
+        rows = json.load(r)
+    expected = sorted((x["agency"], x["report_year"], x["days_late"]) for x in rows if x["region"] == "河南省商丘市柘城县")
+    assert expected and all(d > 0 for _, _, d in expected)
+    with sync_api.sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(served + "/region/411424")
+        shown = page.eval_on_selector_all(
+            "#late tr.status-late", "trs => trs.map(tr => Array.from(tr.cells).map(td => td.innerText.trim()))")
+        browser.close()
+    assert sorted((r[1], int(r[0]), int(r[6])) for r in shown) == expected

@@ -102,6 +102,11 @@ async def agency_page(datasette, request):
     return Response.html(await datasette.render_template("xxgk_agency.html", context, request=request))
 
 
+def _days(a: str, b: str) -> int:
+    import datetime as dt
+    return (dt.date.fromisoformat(a[:10]) - dt.date.fromisoformat(b[:10])).days
+
+
 def _region_filter(code: str, level: str | None) -> tuple[str, str]:
     """The coverage rows of a region and the regions under it."""
     if level == "province":
@@ -132,7 +137,19 @@ async def region_context(datasette, code: str, year: str | None) -> dict:
         a["years"][c["report_year"]] = c
     matrix = sorted(agencies.values(), key=lambda a: ({"government": 0, "department": 1}.get(a["level"], 2),
                                                       a["agency"] or ""))
-    late = [c for c in coverage if c["status"] in ("late", "missing")]
+    # late: every archived report of the region published after its deadline (any year, as the
+    # late_reports query); missing: from the coverage register (from coverage_first_year)
+    where_r = where.replace("c.region_code", "coalesce(ag.linked_region_code, r.region_code)")
+    late = await rows(db, f"""select * from (
+        select r.report_year, ag.name as agency, r.agency_id, ag.level, 'late' as status, r.id as report_id,
+          r.publish_date, (r.report_year + 1) || case when r.report_year < 2019 or ag.level = 'government'
+            then '-03-31' else '-01-31' end as deadline
+        from reports r left join agencies ag on ag.id = r.agency_id
+        where coalesce(r.kind, 'report') = 'report' and r.publish_date is not null and {where_r})
+        where publish_date > deadline""", (param,))
+    for c in late:
+        c["days_late"] = int(_days(c["publish_date"], c["deadline"]))
+    late += [c for c in coverage if c["status"] == "missing"]
     late.sort(key=lambda c: (c["report_year"] or 0, c["status"] != "missing", -(c["days_late"] or 0)), reverse=True)
     # the year's figures, per agency (levels kept apart: a department's figures are not a county's)
     figures = []
@@ -168,11 +185,18 @@ async def regions_context(datasette) -> dict:
     """Every region with an agency in the archive, with its report count and late/missing count."""
     db = await archive_db(datasette)
     found = await rows(db, """
-        with per as (select coalesce(a.linked_region_code, a.region_code) as code, count(distinct a.id) as agencies,
+        with per as (select coalesce(a.linked_region_code, a.region_code) as code,
+                       count(distinct coalesce(a.merged_into, a.id)) as agencies,
                        count(r.id) as reports, max(r.report_year) as latest
                      from agencies a left join reports r on r.agency_id = a.id group by 1),
-             bad as (select region_code as code, sum(status = 'late') as late, sum(status = 'missing') as missing
-                     from coverage_agencies group by 1)
+             bad as (select code, sum(late) as late, sum(missing) as missing from (
+                       select region_code as code, 0 as late, status = 'missing' as missing from coverage_agencies
+                       union all
+                       select coalesce(a.linked_region_code, r.region_code), r.publish_date > (r.report_year + 1) ||
+                         case when r.report_year < 2019 or a.level = 'government' then '-03-31' else '-01-31' end, 0
+                       from reports r join agencies a on a.id = r.agency_id
+                       where coalesce(r.kind, 'report') = 'report' and r.publish_date is not null
+                         and r.report_year is not null) group by 1)
         select per.*, coalesce(bad.late, 0) as late, coalesce(bad.missing, 0) as missing,
           rg.full_name, rg.level, rg.province_code
         from per left join bad on bad.code = per.code left join regions rg on rg.code = per.code
