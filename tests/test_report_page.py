@@ -336,3 +336,21 @@ def test_region_late_reports_match_the_query(archive, served):
             "#late tr.status-late", "trs => trs.map(tr => Array.from(tr.cells).map(td => td.innerText.trim()))")
         browser.close()
     assert sorted((r[1], int(r[0]), int(r[6])) for r in shown) == expected
+
+
+def test_every_report_page_fits_1400px(archive, served):
+    """No report of the demo (pages, files, old layouts, a notice) scrolls sideways at 1400 px."""
+    conn = _db(archive[0])
+    ids = [i for (i,) in conn.execute("select id from reports")]
+    wide = []
+    with sync_api.sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        for i in ids:
+            page.goto(f"{served}/report/{i}")
+            assert page.locator("h1").count() == 1
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 1400:
+                wide.append((i, width))
+        browser.close()
+    assert len(ids) > 40 and wide == []
