@@ -70,6 +70,17 @@ def create_tables(db) -> None:
         into_agency_id INTEGER NOT NULL REFERENCES agencies(id), identity_key TEXT,
         reason TEXT, merged_at TEXT, undone_at TEXT)""")
     db.execute("CREATE INDEX IF NOT EXISTS agency_merges_agency ON agency_merges(agency_id, into_agency_id)")
+    # one row per body, with every spelling it published under
+    db.execute("DROP VIEW IF EXISTS publishers")
+    db.execute("""CREATE VIEW publishers AS
+        SELECT b.id AS agency_id, b.name, b.level, b.linked_region_code AS region_code, rg.full_name AS region,
+          (SELECT group_concat(name, ' / ') FROM (SELECT DISTINCT a.name FROM agencies a
+             WHERE a.id = b.id OR a.merged_into = b.id)) AS spellings,
+          (SELECT count(*) FROM reports r JOIN agencies a ON a.id = r.agency_id
+             WHERE a.id = b.id OR a.merged_into = b.id) AS reports,
+          b.identity_key
+        FROM agencies b LEFT JOIN regions rg ON rg.code = b.linked_region_code
+        WHERE b.merged_into IS NULL""")
 
 
 def merge_agencies(db, agency_ids=None) -> int:

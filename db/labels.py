@@ -134,8 +134,17 @@ CHECK_WORDS = {
     "litigation_after_review_total": ("表四：复议后起诉 总计 = 维持 + 纠正 + 其他 + 尚未审结",
                                       "Table 4: lawsuits after review total = upheld + corrected + other + pending"),
     "copies_agree": ("页面与附件中的数字一致", "the page and its attached file give the same numbers"),
-    "crossyear_carried_over": ("本年上年结转 = 上一年度结转下年度", "carried over = last year's carried forward"),
+    "crossyear_carried_over": ("跨年度：本年“上年结转” = 上一年度“结转下年度”", "carried over = last year's carried forward"),
+    "crossyear_in_force_regulations": ("跨年度：上年现行有效规章 + 本年制发 − 本年废止 = 本年现行有效",
+                                       "regulations in force: last year's + made − repealed = this year's"),
+    "crossyear_in_force_normative": ("跨年度：上年现行有效行政规范性文件 + 本年制发 − 本年废止 = 本年现行有效",
+                                     "normative documents in force: last year's + made − repealed = this year's"),
+    "crossyear_text_reuse": ("跨年度：正文与上一年度报告雷同", "sections repeat last year's report"),
 }
+for _metric, _zh in (("applications", "申请数量"), ("licensing", "行政许可"), ("punishment", "行政处罚"),
+                     ("reviews", "行政复议"), ("litigation", "行政诉讼")):
+    CHECK_WORDS[f"crossyear_jump_{_metric}"] = (f"跨年度：{_zh}与上一年度相比变化异常（超过设定倍数）",
+                                               f"{_metric}: jumped or fell by more than the set factor since last year")
 
 STATUS_WORDS = {"pass": "通过 pass", "fail": "不符 fail", "warn": "存疑 warn",
                 "not_assessable": "无法核对 not assessable"}

@@ -72,6 +72,10 @@ def test_merge_recorded_and_reversible(tmp_path):
     merges = db.execute("select agency_id, into_agency_id, identity_key, undone_at from agency_merges "
                         "order by id").fetchall()
     assert merges == [(gov2[0], gov[0], "320813|政府", None), (edu2[0], edu[0], "320813|教育局", None)]
+    # one row per body in publishers, with every spelling and the reports of all of them
+    bodies = {r[0]: r[1:] for r in db.execute("select agency_id, spellings, reports from publishers")}
+    assert set(bodies) == {gov[0], edu[0]}
+    assert set(bodies[gov[0]][0].split(" / ")) == {"洪泽区人民政府", "淮安市洪泽区人民政府"} and bodies[gov[0]][1] == 2
     # the coverage register sees one department with two years
     years = db.execute("select report_year, status from coverage_agencies where entity_key = ? "
                        "order by report_year", (edu[3],)).fetchall()
