@@ -91,3 +91,22 @@ def test_merge_recorded_and_reversible(tmp_path):
     # refreshing again adds no merge
     refresh(a)
     assert db.execute("select count(*) from agency_merges").fetchone() == (2,)
+
+
+def test_older_archive_gets_labels_and_identity(tmp_path):
+    """An archive from before the reader's migrations: opened, it has the labels, the pivots and
+    the identity columns; its next refresh merges its spellings."""
+    from db import labels, schema
+
+    path = tmp_path / "old.db"
+    before = [f for _, f in schema.MIGRATIONS].index(schema._m_reader_labels)
+    db = schema.open_archive(path, target=before)
+    assert "labels" not in db.table_names() and "identity_key" not in db["agencies"].columns_dict
+    db.close()
+    a = Archive(path)
+    assert a.db.execute("select count(*) from labels").fetchone() == (len(labels.LABELS),)
+    assert {"applications_by_row", "reviews_by_block", "active_disclosure_by_row", "publishers"} <= set(a.db.view_names())
+    _store(a, "洪泽区人民政府", 2022, "320813", "http://t.invalid/old/2022")
+    _store(a, "淮安市洪泽区人民政府", 2023, "320813", "http://t.invalid/old/2023")
+    refresh(a)
+    assert a.db.execute("select count(*) from publishers").fetchone() == (1,)
