@@ -117,6 +117,9 @@ def test_report_page(archive, served, artifacts_dir):
         assert page.locator("a.agency-link").inner_text() == "淮安市洪泽区人民政府"
         assert page.locator("a.region-link").inner_text() == COUNTY
         assert "2025-01-24" in body and "报告年度 Report year" in body
+        # the click series: one point per observation
+        n_clicks = conn.execute("select count(*) from click_observations where report_id = ?", (rid,)).fetchone()[0]
+        assert n_clicks and page.locator("svg.clicks-chart circle").count() == n_clicks
         # the national template's Chinese labels
         for label in ("表三 收到和处理政府信息公开申请情况", "一、本年新收政府信息公开申请数量", "自然人",
                       "法人或其他组织", "商业企业", "（七）总计", "四、结转下年度继续办理",
