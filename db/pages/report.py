@@ -145,12 +145,20 @@ def _num(x: float):
     return int(x) if float(x).is_integer() else x
 
 
-def check_view(check: dict) -> dict:
+def _key_words(text: str, lab: dict) -> str:
+    """A check's detail with the table keys it names in Chinese (natural_person → 自然人)."""
+    words = {k: v[0] for (t, kind, k), v in lab.items()
+             if t in ("applications", "reviews_litigation") and "." not in k and k.isascii()}
+    return re.sub(r"\b[a-z][a-z_]+\b", lambda m: words.get(m.group(0), m.group(0)), text)
+
+
+def check_view(check: dict, lab: dict | None = None) -> dict:
     zh, en = L.CHECK_WORDS.get(check["name"], ("", ""))
     if not zh and check["name"].startswith("crossyear_"):
         zh, en = "跨年度核对", "cross-year check against the agency's previous report"
     return {**check, "zh": zh, "en": en, "status_words": L.STATUS_WORDS.get(check["status"], check["status"]),
-            "gaps": check_gaps(check.get("detail")) if check["status"] in ("fail", "warn") else []}
+            "gaps": [_key_words(g, lab or {}) for g in check_gaps(check.get("detail"))]
+            if check["status"] in ("fail", "warn") else []}
 
 
 def clicks_svg(points: list[dict], width: int = 320, height: int = 70) -> dict | None:
@@ -260,7 +268,7 @@ async def report_context(datasette, report_id: int) -> dict:
         "report": report,
         "tables": build_tables(db.name, vid, report["template"], cells, lab),
         "sections": sections,
-        "checks": [check_view(c) for c in checks],
+        "checks": [check_view(c, lab) for c in checks],
         "failed": sum(1 for c in checks if c["status"] == "fail"),
         "clicks": clicks, "chart": clicks_svg(clicks),
         "versions": versions, "changes": changes, "current": current, "original_is_html": is_html,
