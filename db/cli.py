@@ -253,6 +253,8 @@ def metadata_for(db: str | Path) -> dict:
     name = Path(db).stem
     if name != "archive":
         meta["databases"] = {name: meta["databases"]["archive"]}
+        meta["description_html"] = meta.get("description_html", "").replace(
+            'href="/archive/', f'href="/{name}/')
         for dash in meta.get("plugins", {}).get("datasette-dashboards", {}).values():
             for chart in dash.get("charts", {}).values():
                 if chart.get("db") == "archive":
@@ -283,10 +285,12 @@ def datasette_argv(db: str, host: str = "127.0.0.1", port: int = 8001,
 def register_plugin() -> None:
     from datasette.plugins import pm
 
-    from . import datasette_plugin
+    from . import datasette_plugin, pages
 
     if not pm.is_registered(datasette_plugin) and pm.get_plugin("xxgk") is None:
         pm.register(datasette_plugin, name="xxgk")
+    if not pm.is_registered(pages) and pm.get_plugin("xxgk_pages") is None:
+        pm.register(pages, name="xxgk_pages")
 
 
 def cmd_serve(args) -> int:

@@ -152,6 +152,11 @@ def run_cross_year_checks(db, agency_id: int | None = None, *, agency_ids=None,
             {agency_id} if agency_id is not None else set()) | set(agency_ids or ())
         ids = None if ids is None else sorted(i for i in ids if i is not None)
         regions.link_agencies(db, ids)
+        # one agency per body: spellings of one body share its entity_key (db/identity.py)
+        if "agency_merges" in db.table_names():
+            from . import identity
+
+            identity.merge_agencies(db, ids)
         factor = jump_factor if jump_factor is not None else coverage.setting(db, "crossyear_jump_factor", float)
         minimum = jump_min if jump_min is not None else coverage.setting(db, "crossyear_jump_min", float)
         threshold = coverage.setting(db, "textreuse_threshold", float)

@@ -38,6 +38,40 @@ _GOV_NAME = re.compile(r"(省|市|区|县|旗|州|盟|地区)(人民政府|政�
 _SHORT = re.compile(r"(维吾尔自治区|壮族自治区|回族自治区|特别行政区|自治区|省|市)$")
 
 
+# A fictional province for the sample portals' invented publishers (清淮市, 临岱县, …: demo and
+# test pages built on real reports, crawler/sample_portals): a publisher on a sample portal
+# (registry id sample-…) whose name does not fit the portal's region is linked here, never to
+# the portal's real region, and labelled as sample wherever regions are listed.
+SAMPLE_CODE = "990000"
+SAMPLE_NAME = "样例省"
+SAMPLE_SOURCE = "fictional: the sample portals' invented publishers (db/regions.py)"
+# a name that starts with a place (X市, X县, X区, X旗) the region data does not know
+_INVENTED_PLACE = re.compile(r"^[\u4e00-\u9fff]{1,4}?(市|县|区|旗)")
+
+
+def invented_place(name: str | None) -> bool:
+    """True when ``name`` starts with a place name that is no region (清淮市人民政府, 临岱县…),
+    while 市林业局 (the portal's own city) or 吉林市林业局 are not."""
+    t = _PARENS.sub("", name or "").strip()
+    if not _INVENTED_PLACE.match(t):
+        return False
+    codes, _ = parse_region(t)
+    return not codes
+
+
+def fits_region(name: str | None, code: str | None) -> bool:
+    """False when ``name`` names a place that is not ``code``, inside it or around it: an
+    invented place (:func:`invented_place`), the sample province, or another real region."""
+    if invented_place(name):
+        return False
+    codes, _ = parse_region(name)
+    if not codes:
+        return True
+    if not code or code not in regions():
+        return SAMPLE_CODE not in codes
+    return any(c != SAMPLE_CODE and (is_within(c, code) or is_within(code, c)) for c in codes)
+
+
 @dataclass(frozen=True)
 class Region:
     code: str
@@ -72,6 +106,7 @@ def regions() -> dict[str, Region]:
         if r["name"] not in PLACEHOLDERS or not parts:
             parts.append(r["name"])
         out[code] = Region(code, r["name"], level, parent, province, prefecture, "".join(parts))
+    out[SAMPLE_CODE] = Region(SAMPLE_CODE, SAMPLE_NAME, "province", None, SAMPLE_CODE, None, SAMPLE_NAME)
     return out
 
 
@@ -171,14 +206,16 @@ def region_rows():
     for reg in regions().values():
         yield {"code": reg.code, "name": reg.name, "level": reg.level, "parent_code": reg.parent_code,
                "province_code": reg.province_code, "prefecture_code": reg.prefecture_code,
-               "full_name": reg.full_name, "source": SOURCE, "source_date": SOURCE_DATE}
+               "full_name": reg.full_name, "source": SAMPLE_SOURCE if reg.code == SAMPLE_CODE else SOURCE,
+               "source_date": SOURCE_DATE}
 
 
 def load_regions(db, replace: bool = False) -> int:
     """Fill the ``regions`` table from the bundled data (when empty, outdated, or ``replace``)."""
     conn = db.conn
-    row = conn.execute("SELECT count(*), max(source_date) FROM regions").fetchone()
-    if row[0] and row[1] == SOURCE_DATE and not replace:
+    row = conn.execute("SELECT count(*), max(source_date), "
+                       "(SELECT count(*) FROM regions WHERE code = ?) FROM regions", (SAMPLE_CODE,)).fetchone()
+    if row[0] and row[1] == SOURCE_DATE and row[2] and not replace:
         return 0
     rows = list(region_rows())
     conn.execute("DELETE FROM regions")
@@ -187,6 +224,10 @@ def load_regions(db, replace: bool = False) -> int:
         "source, source_date) VALUES (:code, :name, :level, :parent_code, :province_code, "
         ":prefecture_code, :full_name, :source, :source_date)", rows)
     return len(rows)
+
+
+def _has_table(conn, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
 
 
 def link_agencies(db, agency_ids=None) -> int:
@@ -201,10 +242,21 @@ def link_agencies(db, agency_ids=None) -> int:
     rows = conn.execute(sql).fetchall() if agency_ids is None else [
         r for i in sorted(set(agency_ids))
         for r in conn.execute(sql + " WHERE id = ?", (i,)).fetchall()]
+    # agencies served by a sample portal (registry id sample-…): an invented place name is
+    # linked to the fictional 样例省, not to the portal's real region
+    sample = {i for (i,) in conn.execute(
+        "SELECT a.id FROM agencies a JOIN registry_portals p ON p.base_url = a.portal_url "
+        "WHERE p.id LIKE 'sample-%'")} if _has_table(conn, "registry_portals") else set()
     n = 0
     for agency_id, name, code, region_name, level, level_source in rows:
         known = level if level and level_source != "name" else None
-        info = link(name, code, region_name, known)
+        if agency_id in sample and not fits_region(name, code):
+            info = link(name, SAMPLE_CODE, None, known)
+            info["link_source"] = "sample"
+            conn.execute("UPDATE reports SET region_code = ?, region_name = ? WHERE agency_id = ?",
+                         (SAMPLE_CODE, SAMPLE_NAME, agency_id))
+        else:
+            info = link(name, code, region_name, known)
         new_level = known or info["inferred_level"]
         linked = info["linked_region_code"]
         own = new_level == "government" and info["region_government"]

@@ -334,6 +334,22 @@ def _m_reach_registry_portals(db: sqlite_utils.Database) -> None:
     coverage.create_views(db)   # the coverage views tell a missing report from an unread portal
 
 
+def _m_reader_labels(db: sqlite_utils.Database) -> None:
+    """The ``labels`` table: each row/column key of tables 2-4 with its Chinese (national
+    template) and English label (db/labels.py)."""
+    from . import labels
+
+    labels.create_table(db)
+
+
+def _m_reader_agency_identity(db: sqlite_utils.Database) -> None:
+    """Agencies keyed by region + normalised name, every spelling kept, merges recorded
+    (db/identity.py); filled by the next ``db.register.refresh``."""
+    from . import identity
+
+    identity.create_tables(db)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("base tables", _m001_base),
     ("chinese full-text search", _m002_chinese_fts),
@@ -347,6 +363,9 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("search by the trigram tokenizer, one row per version", _m_trigram_search),
     ("reach-nav: report aliases (the URL before a redirect)", _m_report_aliases),
     ("reach-registry: what the crawler knows of each portal (issue 11)", _m_reach_registry_portals),
+    ("reader: labels (中文 and English) of the tables' row and column keys", _m_reader_labels),
+    ("reader: one agency per body (identity_key, merged_into, agency_aliases, agency_merges)",
+     _m_reader_agency_identity),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

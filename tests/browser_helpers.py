@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -64,3 +65,12 @@ def launch_chromium(playwright):
         headless=True,
         args=["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-dev-shm-usage"],
     )
+
+
+def dashboard_sql(query: str, params: dict) -> str:
+    """A datasette-dashboards chart query as the plugin (0.8) runs it: each ``[[ … :name … ]]``
+    block on one line is kept (brackets removed) when its first parameter is given, else dropped."""
+    def block(m):
+        name = re.search(r":([a-zA-Z0-9_]+)", m.group(1))
+        return m.group(1) if name is None or params.get(name.group(1)) else ""
+    return re.sub(r"\[\[(.*?)\]\]", block, query)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import sqlite3
 import zlib
 
@@ -242,15 +243,19 @@ def test_metadata_contract_and_canned_queries(archive, seed_record, labelled_rec
     assert "万元" in tables["cells"]["columns"]["value"] and "件" in tables["cells"]["columns"]["value"]
     queries = dbmeta["queries"]
     assert len(queries) >= 6
+    from db import pages
     from db.datasette_plugin import prepare_connection
 
     prepare_connection(archive.db.conn)
-    params = {"q": "复议", "report": "1"}
+    pages.prepare_connection(archive.db.conn)  # chinese_snippet
+    params = {"q": "复议", "report_id": "1", "check_name": "", "since": "", "region_code": "654224", "agency_id": "1"}
+    # a canned query's parameters are named like the columns they filter
+    assert all(p in params for q in queries.values() for p in re.findall(r"(?<!\w):(\w+)", q["sql"])), queries
     for name, q in queries.items():
         sql = q["sql"]
         needed = {p: params[p] for p in params if ":" + p in sql}
         rows = archive.db.execute(sql, needed).fetchall()
-        if name in ("search_reports", "report_history", "cells_of_report", "applications_by_year_and_region",
+        if name in ("search_reports", "search_sections", "report_history", "archive_changes", "feed_region", "feed_agency", "cells_of_report", "applications_by_year_and_region",
                     "applications_over_years", "outcome_mix", "applications_year_over_year"):
             assert rows, name
     # the seed report (2023, published 2024-01-29, a department) is on time;
@@ -259,7 +264,10 @@ def test_metadata_contract_and_canned_queries(archive, seed_record, labelled_rec
     # dashboards charts all run
     for chart in meta["plugins"]["datasette-dashboards"]["overview"]["charts"].values():
         if "query" in chart:
-            archive.db.execute(chart["query"]).fetchall()
+            from tests.browser_helpers import dashboard_sql
+
+            for params in ({}, {"tier": "county_government"}):
+                archive.db.execute(dashboard_sql(chart["query"], params), params).fetchall()
     renamed = metadata_for("/tmp/demo.db")
     assert "demo" in renamed["databases"]
     assert all(c.get("db", "demo") == "demo"

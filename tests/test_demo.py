@@ -47,8 +47,15 @@ def test_every_count_says_what_it_is(demo):
         assert not re.search(r"\b(refused|checks failed|dead|robots|skipped)\s+\d", line), line
     s = summary_block(out)
     assert "15 link(s) to other sites not followed" in s
-    assert re.search(r"12 checks failed \(a report's own numbers do not add up\): 6 litigation_after_review_total, "
-                     r"6 review_total", s), s
+    m = re.search(r"failed checks (\d+) in (\d+) reports \(([^)]*); query failed_checks\): a report's own "
+                  r"numbers that do not add up", s)
+    assert m, s
+    named = dict((name, int(n)) for name, n in re.findall(r"(\w+) (\d+)", m.group(3)))
+    con = sqlite3.connect(tmp / "demo.db")
+    in_db = dict(con.execute("SELECT c.name, count(*) FROM checks c JOIN reports r ON r.version_id = c.version_id "
+                             "WHERE c.status = 'fail' GROUP BY 1").fetchall())
+    assert named == in_db and int(m.group(1)) == sum(in_db.values())
+    assert named["litigation_after_review_total"] == 6 and named["review_total"] == 6
     assert "24 items skipped as not reports: 9 图解 / 图片版, 6 解读, 5 other reports (not the annual report), 4 notices" in s
     assert "1 portal(s) blocked (HTTP 412 JavaScript challenge" in s
     assert "1 link(s) disallowed by robots.txt" in s and "1 dead link(s)" in s

@@ -550,12 +550,17 @@ def test_canned_search_queries(corpus_archive, q):
         else:
             assert len(rows) == 200 and {row["report_id"] for row in rows} < want
         assert len(rows) == len({row["report_id"] for row in rows})
-        # best first: BM25, lower is better (rounded; 0 for queries of 1- and 2-character terms
-        # only, search_short has no positions)
-        scores = [row["score"] for row in rows]
-        assert scores == sorted(scores) and all(s <= 0 for s in scores)
+        # best first: relevance is −BM25, higher is better (rounded; empty for queries of 1- and
+        # 2-character terms only, search_short has no positions)
+        scores = [row["relevance"] or 0 for row in rows]
+        assert scores == sorted(scores, reverse=True) and all(s >= 0 for s in scores)
+        # where the terms occur: every term marked in the snippet
+        for row in rows:
+            marked = re.findall("\u27e6(.*?)\u27e7", row["snippet"])
+            assert marked and {chinese.fold(m).lower() for m in marked} <= {chinese.fold(t).lower() for t in q.split()} | {
+                t.lower() for t in q.split()}, (q, row["snippet"])
         if max(len(t) for t in q.split()) < 3:  # no BM25: the query in the title first, then the newest
-            assert set(scores) == {0}
+            assert {row["relevance"] for row in rows} == {None}
             hit = [q.lower() in (row["title"] or "").lower() for row in rows]
             assert hit == sorted(hit, reverse=True), q
             if q == "县":  # titles with and without it: the order is tested, not vacuous
@@ -578,9 +583,9 @@ def test_canned_search_queries(corpus_archive, q):
             assert row["current_version"] == (row["version_id"] in current)
             text = sections[sid][1].split("\n", 1)[1]
             if " " not in q and q in text:
-                assert q in row["excerpt"]
-        scores = [row["score"] for row in rows]
-        assert scores == sorted(scores)
+                assert f"\u27e6{q}\u27e7" in row["snippet"], (q, row["snippet"])
+        scores = [row["relevance"] or 0 for row in rows]
+        assert scores == sorted(scores, reverse=True)
         if q == "依申请公开":  # also in both versions of the report stored twice
             assert {row["current_version"] for row in rows} == {0, 1}
     asyncio.run(run())
