@@ -56,7 +56,13 @@ def test_every_count_says_what_it_is(demo):
                              "WHERE c.status = 'fail' GROUP BY 1").fetchall())
     assert named == in_db and int(m.group(1)) == sum(in_db.values())
     assert named["litigation_after_review_total"] == 6 and named["review_total"] == 6
-    assert "24 items skipped as not reports: 9 图解 / 图片版, 6 解读, 5 other reports (not the annual report), 4 notices" in s
+    words = {"infographic": "图解 / 图片版", "interpretation": "解读", "notice": "notices",
+             "other_report": "other reports (not the annual report)"}
+    skips = con.execute("SELECT reason, count(*) FROM crawl_log WHERE event = 'skipped' AND reason IN "
+                        "('infographic', 'interpretation', 'notice', 'other_report') GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+    assert len(skips) == 4
+    assert (f"{sum(n for _, n in skips)} items skipped as not reports: "
+            + ", ".join(f"{n} {words[r]}" for r, n in skips)) in s
     assert "1 portal(s) blocked (HTTP 412 JavaScript challenge" in s
     assert "1 link(s) disallowed by robots.txt" in s and "1 dead link(s)" in s
     assert "1 duplicate: one report at two URLs, archived once" in s
@@ -69,9 +75,15 @@ def test_warnings_are_collected_into_the_summary(demo):
     _, r = demo
     assert "WARNING" not in r.stderr and "WARNING" not in r.stdout, r.stderr[-2000:]
     s = summary_block(r.stdout)
-    warn = s[s.index("warnings during the crawl (2):"):]
+    head = re.search(r"warnings during the crawl \((\d+)\):", s)
+    assert head, s
+    warn = s[head.start():]
+    listed = [ln for ln in warn.splitlines()[1:] if ln.startswith("  warning: ")]
+    assert len(listed) == int(head.group(1)) == 4
     assert "portal sample-blocked is behind a JavaScript challenge" in warn
     assert "P020240126553048.pdf" in warn and "could not be read" in warn
+    assert "portal sample-frame: malformed link" in warn                 # a bad link, logged alone
+    assert "portal sample-endless: column" in warn and "XXGK_MAX_LIST_PAGES" in warn
     # nothing of the per-portal part is a warning
     assert all(ln.startswith("sample-") for ln in r.stdout[:r.stdout.index("\nsummary (")].splitlines()[1:])
 
