@@ -502,7 +502,7 @@ class PortalSpider(scrapy.Spider):
             m = re.search(pat, text, re.I)
             if m:
                 return int(m.group(1))
-        stripped = re.sub(r"<[^>]+>", " ", text)
+        stripped = re.sub(r"<[^<>]*>", " ", text)   # [^<>]: linear on "<<<<…"
         m = re.search(r"\d+", stripped)
         return int(m.group(0)) if m else None
 
