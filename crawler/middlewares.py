@@ -87,6 +87,11 @@ def is_private_host(hostname: str | None, allow_loopback: bool = False) -> bool:
     return ip is not None and address_refused(ip, allow_loopback) is not None
 
 
+#: names the resolver refused in this process (name -> address): the guard refuses their
+#: requests before they connect, and turns their lookup failure into a refusal
+REFUSED_NAMES: dict[str, str] = {}
+
+
 class GuardedResolver(CachingThreadedResolver):
     """Scrapy's caching resolver, refusing names that resolve to private addresses
     (checked on every lookup, cached or not, so on every connection).  Built from the
@@ -110,7 +115,9 @@ class GuardedResolver(CachingThreadedResolver):
         ip = host_address(address)
         why = "unreadable" if ip is None else address_refused(ip, self.allow_loopback)
         if why:
-            logger.warning("refused: %s resolves to %s (%s address)", name, address, why)
+            if name.lower() not in REFUSED_NAMES:
+                logger.warning("refused: %s resolves to %s (%s address)", name, address, why)
+            REFUSED_NAMES[name.lower()] = address
             raise DNSLookupError(f"refused: {name} resolves to a {why} address ({address})")
         return address
 
@@ -163,7 +170,7 @@ class PortalGuardMiddleware:
             self._refuse(request, "bad_url")
         if parts.scheme not in ("http", "https"):
             self._refuse(request, "scheme")
-        if is_private_host(hostname, self.allow_loopback):
+        if is_private_host(hostname, self.allow_loopback) or (hostname or "") in REFUSED_NAMES:
             self._refuse(request, "private_address")
         portal_id = request.meta.get("portal")
         hosts_for = getattr(spider, "allowed_hosts", None)
@@ -172,6 +179,12 @@ class PortalGuardMiddleware:
                 self._refuse(request, "offsite")
         if portal_id and portal_id in getattr(spider, "blocked", ()):
             self._refuse(request, "portal_blocked")
+        return None
+
+    def process_exception(self, request: Request, exception, spider=None):
+        """A lookup the resolver refused is a refusal, not a network error."""
+        if (urlsplit(request.url).hostname or "") in REFUSED_NAMES:
+            self._refuse(request, "private_address")
         return None
 
 

@@ -17,6 +17,7 @@ import multiprocessing
 import resource
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 
 from pebble import ProcessExpired, ProcessPool
 
@@ -25,7 +26,10 @@ FILE_TIMEOUT = 420.0          # seconds for an attachment (PDF text budget, OCR 
 MEMORY_MB = 1024              # address space of a worker
 
 
-def _limit_memory(mb: int) -> None:
+def _start_worker(mb: int) -> None:
+    """A worker's start: its memory capped, the parser imported (not counted in a parse's time)."""
+    import pipelines  # noqa: F401
+    import pipelines.formats  # noqa: F401
     if mb > 0:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         soft = mb << 20
@@ -60,15 +64,24 @@ class ParsePool:
         self.timeout = timeout
         self.file_timeout = file_timeout
         self.memory_mb = memory_mb
+        self.workers = max(1, workers)
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPool:
         # forkserver: workers do not inherit the crawler's reactor and threads
-        self._pool = ProcessPool(max_workers=max(1, workers), max_tasks=200, initializer=_limit_memory,
-                                 initargs=(memory_mb,), context=multiprocessing.get_context("forkserver"))
+        return ProcessPool(max_workers=self.workers, max_tasks=200, initializer=_start_worker,
+                           initargs=(self.memory_mb,), context=multiprocessing.get_context("forkserver"))
 
     def submit(self, data: bytes, url: str | None, encoding: str | None = None, attachment: bool = False) -> Future:
         """A future resolving to the record; never to an exception (a failed or stopped
         parse is a record whose ``parse_limit`` / warnings say why)."""
         timeout = self.file_timeout if attachment else self.timeout
-        inner = self._pool.schedule(_parse, args=(data, url, encoding, self.memory_mb), timeout=timeout)
+        try:
+            inner = self._pool.schedule(_parse, args=(data, url, encoding, self.memory_mb), timeout=timeout)
+        except RuntimeError:      # the pool broke (its workers could not start): a new one
+            self._pool.stop()
+            self._pool = self._new_pool()
+            inner = self._pool.schedule(_parse, args=(data, url, encoding, self.memory_mb), timeout=timeout)
         outer: Future = Future()
 
         def done(f):
@@ -77,7 +90,7 @@ class ParsePool:
             except FutureTimeout:
                 outer.set_result(limit_record(url, f"time limit: the parse took more than {timeout:g} s; "
                                                    "stopped, not parsed"))
-            except ProcessExpired as exc:
+            except (ProcessExpired, BrokenProcessPool) as exc:
                 outer.set_result(limit_record(url, f"memory limit: the parse worker died ({exc}); not parsed"))
             except MemoryError:
                 outer.set_result(limit_record(url, f"memory limit: the parse needed more than {self.memory_mb} MB; "
