@@ -9,6 +9,7 @@ prints the figures).
 """
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import sqlite3
@@ -418,6 +419,7 @@ def test_a_trickling_server_costs_one_budget(tmp_path):
         db = tmp_path / "a.db"
         run_crawl(registry, db, settings={"DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "8",
                                           "XXGK_URL_TIME_BUDGET": "2.5"})
+        time.sleep(4.5)                                           # the server logs a request once it answered
         asked = [r for r in site.log if r["path"] == entry.path]
         assert 1 <= len(asked) <= 3                               # not 9 (1 + RETRY_TIMES)
         assert last_run_stats(db)["xxgk/retry/time_budget_exceeded"] == 1
@@ -586,3 +588,98 @@ def test_heap_limit_pragma_is_set_per_connection():
     finally:
         conn.execute("PRAGMA hard_heap_limit = 0")     # process-wide: leave the test process as it was
         datasette_plugin.HEAP_LIMIT_MB = old
+
+
+# --------------------------------------------------------------------------- fuzz
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_WORDS = ["政府信息公开工作年度报告", "一、总体情况", "三、收到和处理政府信息公开申请情况", "本年新收政府信息公开申请数量",
+          "自然人", "总计", "行政复议", "维持", "纠正", "2023年", "发布时间：2024-01-29 10:30", "来源：县政府办",
+          "点击：", "12", "0", "—", "/", "1,234", "３４", "下一页", "尾页", "&nbsp;", "　", "\n", " ", "<", ">", "&", "'", '"']
+_HREFS = ["/a.html", "./202401/t20240129_1.html", "index_2.html", "?page=3", "list_5.htm", "javascript:void(0)",
+          "#", "http://h.example.gov.cn/x.pdf", "mailto:a@b", "", "//other.example.com/", "../../up.html", "%zz", "a b"]
+_TEXT = st.lists(st.sampled_from(_WORDS) | st.text(max_size=8), max_size=12).map("".join)
+
+
+def _attrs(draw_attrs: dict) -> str:
+    return "".join(f' {k}="{v}"' for k, v in draw_attrs.items())
+
+
+_ATTRS = st.dictionaries(
+    st.sampled_from(["colspan", "rowspan", "href", "class", "id", "title", "charset"]),
+    st.sampled_from(["1", "2", "64", "65", "999999", "-3", "0", "x", ""]) | st.sampled_from(_HREFS), max_size=3)
+
+
+def _element(children):
+    return st.tuples(st.sampled_from(["table", "tr", "td", "th", "div", "p", "span", "a", "br", "li", "ul", "font",
+                                      "script", "meta", "title", "tbody", "h1"]), _ATTRS, st.lists(children, max_size=6)
+                     ).map(lambda t: f"<{t[0]}{_attrs(t[1])}>" + "".join(t[2]) + f"</{t[0]}>")
+
+
+_HTML = st.recursive(_TEXT, _element, max_leaves=60).map(lambda body: f"<html><head></head><body>{body}</body></html>")
+_RECORD_KEYS = {"title", "agency", "report_year", "kind", "sections", "active_disclosure", "applications",
+                "reviews_litigation", "checks", "warnings", "raw_cells", "attachments", "format"}
+
+
+def _check_record(rec: dict) -> None:
+    assert _RECORD_KEYS <= set(rec)
+    assert rec["kind"] in ("report", "not_report", "unreadable", "image_only")
+    assert all(isinstance(w, str) for w in rec["warnings"])
+    json.dumps(rec, ensure_ascii=False)
+
+
+@settings(max_examples=120, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=4000) | _TEXT.map(str.encode) | _HTML.map(lambda s: s.encode("utf-8", "replace")))
+def test_fuzz_parse_document_bytes(data):
+    from pipelines import parse_document
+    _check_record(parse_document(data, url="http://h.example.gov.cn/a.html"))
+
+
+@settings(max_examples=120, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
+@given(_HTML | _TEXT)
+def test_fuzz_parse_document_text(text):
+    from pipelines import parse_document
+    _check_record(parse_document(text))
+
+
+@functools.cache
+def _spiders():
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.project import get_project_settings
+    loader = SpiderLoader.from_settings(get_project_settings())
+    out = []
+    for name in loader.list():
+        spider = loader.load(name)()
+
+        class Stats:
+            def __getattr__(self, _name):
+                return lambda *a, **k: None
+        spider.crawler = type("Crawler", (), {"stats": Stats()})()
+        out.append(spider)
+    return out
+
+
+@settings(max_examples=120, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
+@given(_HTML, st.sampled_from(["http://h.example.gov.cn/col/col1/index.html",
+                               "http://h.example.gov.cn/info/iList.jsp?cat_id=1&cur_page=1",
+                               "http://h.example.gov.cn/gkmlpt/api/all/2155?page=1&sid=1",
+                               "http://h.example.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=1"]))
+def test_fuzz_list_parsers(html, url):
+    """Every spider's list parser (found through Scrapy's spider loader, wherever the
+    platforms live) on random list pages: links are absolute http(s) URLs, requests stay
+    requests, nothing raises."""
+    from scrapy.http import HtmlResponse, Request
+
+    from crawler import portals as registry
+    portal = registry.Portal(region_code="000000", id="p", name="p", base_url="http://h.example.gov.cn/",
+                             platform="auto", columns=["http://h.example.gov.cn/col/col1/index.html"])
+    response = HtmlResponse(url, body=html.encode("utf-8", "replace"), encoding="utf-8",
+                            request=Request(url, cb_kwargs={"column": url}))
+    assert len(_spiders()) >= 6
+    for spider in _spiders():
+        for out in type(spider).parse_list(spider, response, portal) or []:
+            if isinstance(out, Request) or out is None:
+                continue
+            assert out.url.startswith(("http://", "https://")) and isinstance(out.title, str)   # a Link
