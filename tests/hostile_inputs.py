@@ -82,6 +82,9 @@ ADVERSARIAL_TEXT = {
     "years without dates": "2020年" * 40_000,
     "createPageHTML without arguments": "createPageHTML(" * 15_000,
     "dataproxy.jsp?": "dataproxy.jsp?" * 15_000,
+    # each anchor's row text was read whole: 1,000 anchors in one row took 70 s
+    "4,000 anchors in one list row": "<ul><li>" + "".join(
+        f"<a href='/a{i}.html'>政府信息公开工作年度报告{i}</a> 2023-01-01 " for i in range(4000)) + "</li></ul>",
 }
 
 

@@ -179,7 +179,7 @@ def test_crawler_scans_are_linear():
         out = {"worst": max(worst.items(), key=lambda kv: kv[1]), "n": len(worst)}
     """, timeout=600)
     assert out["n"] >= 50
-    assert out["worst"][1] < 3, out      # each was 18-43 s on 200 KB
+    assert out["worst"][1] < 10, out     # each was 18-43 s on 200 KB (the anchors: 70 s for 1,000)
 
 
 def test_parser_scans_are_linear():

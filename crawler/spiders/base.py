@@ -509,6 +509,20 @@ class PortalSpider(scrapy.Spider):
 
 
 # ----------------------------------------------------------------------------- generic
+def _text_upto(node, limit: int) -> str:
+    """The node's text as ``clean(" ".join(node.css("::text")))`` gives it, read only up to
+    about *limit* characters: a row holding a whole page is not read once per anchor."""
+    pieces, size = [], 0
+    for t in node.root.itertext():
+        t = clean(t)
+        if t:
+            pieces.append(t)
+            size += len(t) + 1
+            if size > limit:
+                break
+    return " ".join(pieces)
+
+
 def _row_of(a):
     """The list row an anchor sits in (li, tr, dd, or a div/p holding a date)."""
     node = a
@@ -519,7 +533,7 @@ def _row_of(a):
         node = parent[0]
         tag = node.root.tag if hasattr(node.root, "tag") else ""
         if tag in ("li", "tr", "dd", "dl", "p", "div", "td"):
-            text = clean(" ".join(node.css("::text").getall()))
+            text = _text_upto(node, 400)
             if DATE_RE.search(text) and len(text) < 400:
                 return node
             if tag in ("li", "tr", "dd"):
@@ -542,7 +556,7 @@ def generic_links(response: Response):
             continue
         url = response.urljoin(href)
         row = _row_of(a)
-        date = norm_date(clean(" ".join(row.css("::text").getall()))) if row is not None else None
+        date = norm_date(_text_upto(row, 2000)) if row is not None else None
         if date is None and classify.classify_title(title)[0] != "report":
             continue
         if PAGER_HREF.search(href) and not date:
