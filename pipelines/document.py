@@ -17,7 +17,7 @@ import lxml.etree as etree
 
 MAX_SPAN = 64          # a colspan/rowspan larger than this is treated as 1 (bombs)
 MAX_GRID_CELLS = 20000  # a data table larger than this is read as plain text
-MAX_DOC_CELLS = 100_000  # grid cells of all data tables of one page, counted after span expansion;
+MAX_DOC_CELLS = 50_000   # grid cells of all data tables of one page, counted after span expansion;
                          # tables past it are read as plain text (a page of span bombs)
 MAX_DEPTH = 2000         # markup nested deeper (libxml2 drops everything past 2,048) is flattened
 HTML_TIME_BUDGET = 10.0  # seconds for walking one page's tree; the rest is cut with a warning
