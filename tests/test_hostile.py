@@ -320,7 +320,8 @@ def test_parse_pool_kills_a_slow_parse_and_goes_on():
     from pipelines.isolated import ParsePool
     pool = ParsePool(workers=1, timeout=0.3, memory_mb=2048)
     try:
-        slow = pool.submit(b"<html><body>" + b"<p>a</p>" * 2_000_000 + b"</body></html>", "http://h/slow.html")
+        heavy = "<p>" + " ".join("政府信息公开工作年度报告" * 4) + "</p>"     # ~5 s at the tag limit
+        slow = pool.submit(("<html><body>" + heavy * 150_000 + "</body></html>").encode(), "http://h/slow.html")
         good = pool.submit(h.REPORT_HTML.read_bytes(), "http://h/good.html")
         rec = slow.result(timeout=60)
         assert rec["parse_limit"] == "time limit: the parse took more than 0.3 s; stopped, not parsed"
@@ -666,7 +667,7 @@ def test_crawl_of_the_hostile_portal(tmp_path):
         t = time.monotonic()
         run_crawl(hp.write_registry(tmp_path / "p.csv"), db, timeout=300,
                   settings={"DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "8", "XXGK_URL_TIME_BUDGET": "2.5",
-                            "XXGK_PARSE_TIMEOUT": "1.5"})   # a report parses in < 0.2 s, the heavy page in ~3
+                            "XXGK_PARSE_TIMEOUT": "1.5"})   # a report parses in < 0.2 s, the heavy page in ~5
         seconds = time.monotonic() - t
         time.sleep(4.5)                       # the slow page's last answer is logged once sent
 

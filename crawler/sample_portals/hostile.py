@@ -5,8 +5,8 @@ The PHPCMS sample site (托里县) as it is, plus reports a hostile or broken se
 
 * ``bomb``     a report followed by 50 tables of 64×64-spanned cells (800,000 grid cells)
 * ``overflow`` a report with a cell printed as 999999999999999999999999 (beyond SQLite's integers)
-* ``heavy``    a report followed by 46 MB of paragraphs (a parse that takes seconds, within the
-               download limit)
+* ``heavy``    a report followed by 22 MB of paragraphs of spaced-out characters (the most a
+               parse may cost: about 5 s, at the tag limit; within the download limit)
 * ``slow``     a report answered only after 4 s (a server that trickles its bytes)
 * ``escape``   a listed article that redirects to a link-local address (cloud metadata)
 
@@ -41,7 +41,7 @@ class HostileSite(PhpcmsSite):
         bodies = {
             "bomb": ("托里县财政局", seed + BOMB_TABLE * 50),
             "overflow": ("托里县民政局", overflow),
-            "heavy": ("托里县水利局", seed + ("<p>" + "政府信息公开工作年度报告" * 3 + "</p>") * 400_000),
+            "heavy": ("托里县水利局", seed + ("<p>" + " ".join("政府信息公开工作年度报告" * 4) + "</p>") * 150_000),
             "slow": ("托里县司法局", seed),
             "escape": ("托里县审计局", seed),
         }
