@@ -32,6 +32,16 @@ def parse(body: bytes, url: str, encoding: str | None, list_title: str | None = 
     return parse_document(body, url=url, encoding=encoding, list_title=list_title, list_date=list_date)
 
 
+def _wait(future):
+    """Await a concurrent future from the reactor thread (its callback may run in a pool thread)."""
+    from twisted.internet import reactor
+    from twisted.internet.defer import Deferred
+    from scrapy.utils.defer import maybe_deferred_to_future
+    d = Deferred()
+    future.add_done_callback(lambda f: reactor.callFromThread(d.callback, f.result()))
+    return maybe_deferred_to_future(d)
+
+
 def failed_checks(record: dict) -> int:
     n = 0
     for c in record.get("checks") or []:
@@ -61,21 +71,80 @@ class _Base:
 
 
 class ParsePipeline(_Base):
+    """Parses off the reactor: with ``XXGK_PARSE_WORKERS`` > 0 (the default) in a pool of
+    worker processes (:class:`pipelines.isolated.ParsePool`), each parse within
+    ``XXGK_PARSE_TIMEOUT`` / ``XXGK_PARSE_FILE_TIMEOUT`` seconds and ``XXGK_PARSE_MEMORY_MB``;
+    a parse stopped by a limit leaves the page archived unparsed, the limit named in the
+    version's warnings and in ``crawl_log`` (event ``parse_limit``), and the crawl goes on.
+    Without settings (unit tests) or with 0 workers it parses in-process."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        settings = getattr(crawler, "settings", None)
+        self.pool = None
+        if settings is not None and settings.getint("XXGK_PARSE_WORKERS", 0) > 0:
+            from pipelines.isolated import ParsePool
+            self.pool = ParsePool(workers=settings.getint("XXGK_PARSE_WORKERS"),
+                                  timeout=settings.getfloat("XXGK_PARSE_TIMEOUT", 60.0),
+                                  file_timeout=settings.getfloat("XXGK_PARSE_FILE_TIMEOUT", 420.0),
+                                  memory_mb=settings.getint("XXGK_PARSE_MEMORY_MB", 1024))
+
+    def close_spider(self, spider=None):
+        if self.pool is not None:
+            self.pool.close()
+
     def process_item(self, item, spider=None):
         if not isinstance(item, ReportPage):
             return item
+        if self.pool is not None:
+            return self._process_in_pool(item)
         try:
             record = parse(item.body, item.final_url or item.url, item.encoding, item.list_title, item.list_date)
         except Exception as exc:  # a page the parser cannot read is still archived raw
             logger.exception("parse failed for %s", item.url)
             self.stats.inc_value("xxgk/parse_errors")
             record = {"title": item.list_title, "kind": "report", "warnings": [f"parse failed: {exc!r}"]}
+        files = self.files_to_parse(item)
+        parsed = []
+        for f, data in files:
+            try:
+                rec = parse(data, f["url"], None)
+            except Exception as exc:  # noqa: BLE001 - a bad file never costs the page
+                logger.exception("parse failed for attachment %s", f["url"])
+                rec = {"kind": "unreadable", "warnings": [f"parse failed: {exc!r}"]}
+            parsed.append((f, rec))
+        return self.finish(item, record, parsed)
+
+    async def _process_in_pool(self, item):
+        url = item.final_url or item.url
+        page = self.pool.submit(item.body, url, item.encoding)
+        files = self.files_to_parse(item)
+        futures = [(f, self.pool.submit(data, f["url"], None, attachment=True)) for f, data in files]
+        record = self.limit_noted(item, url, await _wait(page))
+        parsed = [(f, self.limit_noted(item, f["url"], await _wait(fut), attachment=True)) for f, fut in futures]
+        return self.finish(item, record, parsed)
+
+    def limit_noted(self, item, url: str, record: dict, attachment: bool = False) -> dict:
+        """A parse stopped by a limit: counted, logged and recorded in crawl_log."""
+        why = record.get("parse_limit")
+        if why:
+            self.stats.inc_value("xxgk/parse_limits")
+            logger.warning("parse of %s stopped: %s", url, why)
+            self.spider.log_event(item.portal, url, "parse_limit", why, item.http_status, item.list_title,
+                                  item.list_url)
+            if attachment:
+                record = {**record, "kind": "unreadable"}
+            elif not record.get("title"):
+                record = {**record, "title": item.list_title}
+        return record
+
+    def finish(self, item: ReportPage, record: dict, parsed: list[tuple[dict, dict]]) -> ReportPage:
         record = dict(record or {})
         if item.attachment_only:
             if item.files:
                 item.files[0].update(role="report", parsed_kind=record.get("kind"), tables=tables_parsed(record))
         elif item.files:
-            record = self.read_attachments(item, record)
+            record = self.read_attachments(item, record, parsed)
         if not record.get("title") and item.list_title:
             record["title"] = item.list_title
         if item.clicks is not None:
@@ -86,11 +155,13 @@ class ParsePipeline(_Base):
         item.record = record
         return item
 
-    def read_attachments(self, item: ReportPage, record: dict) -> dict:
-        """Parse the attachments the parser reads; compare copies of the report with the page."""
+    @staticmethod
+    def files_to_parse(item: ReportPage) -> list[tuple[dict, bytes]]:
+        """The downloaded attachments of a report page that the parser reads, with their bytes."""
         from crawler.attachments import PARSEABLE, sniff
-        from pipelines.formats.compare import compare_copies
-        copies = []
+        if item.attachment_only:
+            return []
+        out = []
         for f in item.files:
             f["role"] = "attachment"
             if f.get("status") not in ("downloaded", "not_modified") or not f.get("abspath"):
@@ -100,13 +171,17 @@ class ParsePipeline(_Base):
             except OSError as exc:
                 f["error"] = f"stored file unreadable: {exc}"
                 continue
-            if sniff(data[:8192]) not in PARSEABLE:
-                continue
-            try:
-                rec = parse(data, f["url"], None)
-            except Exception as exc:  # noqa: BLE001 - a bad file never costs the page
-                logger.exception("parse failed for attachment %s", f["url"])
-                rec = {"kind": "unreadable", "warnings": [f"parse failed: {exc!r}"]}
+            if sniff(data[:8192]) in PARSEABLE:
+                out.append((f, data))
+        return out
+
+    def read_attachments(self, item: ReportPage, record: dict, parsed: list[tuple[dict, dict]]) -> dict:
+        """Attachments the parser read: copies of the report compared with the page; a
+        page that only wraps its file takes the file's record; an unreadable one is a
+        warning on the page (one bad file costs only itself)."""
+        from pipelines.formats.compare import compare_copies
+        copies = []
+        for f, rec in parsed:
             f.update(parsed_kind=rec.get("kind"), tables=tables_parsed(rec), record=slim_record(rec))
             name = PurePosixPath(urlsplit(f["url"]).path).name or f["url"]
             if rec.get("kind") == "report":

@@ -74,6 +74,12 @@ RETRY_EXCEPTIONS = [
 RETRY_GIVE_UP_LOG_LEVEL = "WARNING"   # the portal's status records it (archive table `portals`)
 RETRY_BACKOFF_BASE = 2.0           # seconds; doubled for each retry
 RETRY_BACKOFF_MAX = 60.0
+XXGK_URL_TIME_BUDGET = 100.0       # seconds for one URL from its first attempt, retries included
+                                   # (a retry's timeout is what is left; 0: no budget)
+
+# names are resolved by crawler.middlewares.GuardedResolver: a name resolving to a private or
+# loopback address is refused at connection time (loopback allowed by XXGK_ALLOW_PRIVATE_HOSTS)
+DNS_RESOLVER = "crawler.middlewares.GuardedResolver"
 
 # 412 / 521 reach the spider so it can record the portal as blocked; 404/410 to
 # count dead links; 304 for conditional requests.
@@ -107,7 +113,8 @@ ADDONS = {
 # --- xxgk settings ---------------------------------------------------------
 XXGK_DB = "archive.db"             # the archive the items are stored into
 XXGK_REGISTRY = None               # portal registry file; default crawler/portals.csv
-XXGK_ALLOW_PRIVATE_HOSTS = False   # tests/demo: allow 127.0.0.1 portals
+XXGK_ALLOW_PRIVATE_HOSTS = False   # tests/demo: allow loopback (127.0.0.1) portals; never other
+                                   # private, link-local or reserved addresses
 XXGK_PROGRESS_INTERVAL = 30        # seconds between progress lines on stderr (0: none)
 XXGK_INCREMENTAL = True            # conditional requests + content check
 XXGK_SQLITE_CACHE_MB = 16          # SQLite page cache of the crawl's archive connection (0: keep
@@ -120,6 +127,12 @@ XXGK_REVALIDATE_DAYS = 7           # an article listed as when it was last valid
 XXGK_MAX_LIST_PAGES = 100          # list pages per column (a 下一页 chain that never ends stops here)
 XXGK_PORTAL_TIME_BUDGET = 3600     # seconds per portal from its first request; then no new request
                                    # (both logged as `capped` in crawl_log, alert `list_capped`)
+# --- parsing off the reactor (crawler.itempipelines.ParsePipeline, pipelines.isolated) ---
+XXGK_PARSE_WORKERS = 2             # worker processes parsing reports; 0: parse in the crawl's process
+XXGK_PARSE_TIMEOUT = 60.0          # seconds for one page's parse; past it the worker is killed and the
+                                   # page archived unparsed (warning on the version, crawl_log parse_limit)
+XXGK_PARSE_FILE_TIMEOUT = 420.0    # seconds for one attachment (PDF, OCR and LibreOffice have budgets inside)
+XXGK_PARSE_MEMORY_MB = 1024        # address space of a parse worker (a bloating parse fails alone)
 
 # --- attachments (crawler.attachments.AttachmentsPipeline, a FilesPipeline) ---
 XXGK_ATTACHMENTS = True            # download report files and the attachments of report pages

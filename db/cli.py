@@ -264,6 +264,7 @@ def metadata_for(db: str | Path) -> dict:
 
 #: Datasette settings of ``xxgk serve``. Suggested facets are off: Datasette would try every
 #: column of a 100,000-row table on every page view; the reports page links the useful facets.
+SERVE_HEAP_LIMIT_MB = 512   # SQLite's heap in `xxgk serve` (db.datasette_plugin.bound_connection)
 SERVE_SETTINGS = {
     "sql_time_limit_ms": 3000,
     "facet_time_limit_ms": 500,
@@ -304,6 +305,8 @@ def cmd_serve(args) -> int:
     # migrate before serving: Datasette opens the file read-only
     open_archive(db).close()
     register_plugin()
+    from . import datasette_plugin
+    datasette_plugin.HEAP_LIMIT_MB = SERVE_HEAP_LIMIT_MB   # SQLite's heap: a query past it fails fast
     import json
     import tempfile
 

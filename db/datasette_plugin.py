@@ -11,11 +11,18 @@ pyproject.toml, by any ``datasette`` run where this package is installed).
   ``chinese_short_match(q)`` (the MATCH expressions for ``search_text`` and
   ``search_short``, NULL when the query has no such term), ``chinese_contains(text, q)``,
   ``chinese_fold(text)`` and ``chinese_needs_fold(text)``.
+* Limits (arbitrary SQL stays available, bounded): ``bound_connection`` caps the size of
+  any string or blob a query makes (``MAX_VALUE_MB``) and, under ``xxgk serve``, SQLite's
+  heap (``PRAGMA hard_heap_limit``, ``HEAP_LIMIT_MB``), so a query that would take GBs
+  fails at once with an error; ``asgi_wrapper`` answers a response larger than
+  ``MAX_RESPONSE_MB`` with 413 and any write (POST, PUT, PATCH, DELETE) with 405.
+  ``sql_time_limit_ms`` is a setting of ``xxgk serve`` (db/cli.py).
 """
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections import OrderedDict
 
 from datasette import hookimpl
@@ -29,9 +36,87 @@ from .schema import register_functions
 @hookimpl
 def prepare_connection(conn):
     register_functions(conn)
+    bound_connection(conn)
     conn.create_function("chinese_long_match", 1, chinese.long_match, deterministic=True)
     conn.create_function("chinese_short_match", 1, chinese.short_match, deterministic=True)
     conn.create_function("chinese_fold", 1, chinese.fold, deterministic=True)
+
+
+# ---------------------------------------------------------------- limits (xxgk serve)
+MAX_VALUE_MB = 64         # largest string or blob a query may make (raw pages are stored compressed)
+HEAP_LIMIT_MB = 0         # SQLite's heap for the whole process; xxgk serve sets it (0: not set)
+MAX_RESPONSE_MB = 64      # a larger response is refused with 413
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def bound_connection(conn) -> None:
+    """Bound what one query can allocate: strings and blobs (per connection) and, when
+    HEAP_LIMIT_MB is set, SQLite's heap (process-wide; SQLITE_NOMEM past it)."""
+    try:
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_MB << 20)
+    except AttributeError:   # Python < 3.11: the heap limit alone
+        pass
+    if HEAP_LIMIT_MB:
+        conn.execute(f"PRAGMA hard_heap_limit = {int(HEAP_LIMIT_MB) << 20}")
+
+
+def _plain(status: int, message: str):
+    body = json.dumps({"ok": False, "error": message, "status": status}).encode()
+    return ({"type": "http.response.start", "status": status,
+             "headers": [(b"content-type", b"application/json; charset=utf-8"),
+                         (b"content-length", str(len(body)).encode())]},
+            {"type": "http.response.body", "body": body})
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """Read-only and bounded responses: writes answer 405, oversized responses 413."""
+    limit = MAX_RESPONSE_MB << 20
+
+    def wrap(app):
+        async def bounded(scope, receive, send):
+            if scope.get("type") != "http":
+                return await app(scope, receive, send)
+            if scope.get("method", "GET").upper() not in READ_METHODS:
+                start, body = _plain(405, "the archive is read-only: writes are not accepted")
+                await send({**start, "headers": start["headers"] + [(b"allow", b"GET, HEAD, OPTIONS")]})
+                await send(body)
+                return
+            held = []       # the start message, held until the size of the body is known
+            sent = [0, False]    # bytes sent, whether the response was cut
+
+            async def bounded_send(message):
+                if sent[1]:
+                    return
+                if message["type"] == "http.response.start":
+                    held.append(message)
+                    return
+                if message["type"] != "http.response.body":
+                    return await send(message)
+                chunk = message.get("body", b"")
+                if held:
+                    start = held.pop()
+                    if len(chunk) > limit:
+                        sent[1] = True
+                        refused, body = _plain(413, f"response larger than {MAX_RESPONSE_MB} MB: "
+                                                    "ask for fewer rows or shorter values")
+                        await send(refused)
+                        await send(body)
+                        return
+                    await send(start)
+                sent[0] += len(chunk)
+                if sent[0] > limit:   # a streamed response (CSV): cut at the limit
+                    sent[1] = True
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    return
+                await send(message)
+
+            await app(scope, receive, bounded_send)
+            if held:
+                await send(held.pop())
+        return bounded
+
+    return wrap
 
 
 # ---------------------------------------------------------------- the search box of a table

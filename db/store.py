@@ -123,9 +123,50 @@ def iter_cells(record: dict, *prefix) -> list[tuple]:
                     value = int(value)
                 elif t is float and value.is_integer():
                     value = int(value)
-                append((*prefix, table, row_key, col_key, value, raw_get(col_key),
+                raw = raw_get(col_key)
+                if type(value) is int and not SQLITE_MIN <= value <= SQLITE_MAX:
+                    # beyond SQLite's integers: refused (store() names it in the warnings)
+                    value, raw = None, raw or str(value)
+                append((*prefix, table, row_key, col_key, value, raw,
                         1 if derived and (table, row_key, col_key) in derived else 0))
     return out
+
+
+SQLITE_MIN, SQLITE_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def _beyond_sqlite(value) -> bool:
+    if type(value) is float and value.is_integer():
+        value = int(value)
+    return type(value) is int and not SQLITE_MIN <= value <= SQLITE_MAX
+
+
+def bounded_numbers(record: dict, meta: dict) -> tuple[dict, dict]:
+    """(record, meta) with numbers SQLite cannot hold as integers refused one by one: a
+    cell's value is stored NULL with its printed text in ``raw`` (see iter_cells), a click
+    count is dropped, each named in the version's warnings. One such number never costs
+    the report (no OverflowError inside the store's transaction)."""
+    refused = []
+    for table in TABLE_NAMES:
+        rows = record.get(table)
+        if isinstance(rows, dict):
+            for row_key, cols in _flat_rows(rows):
+                for col_key, value in cols.items():
+                    if _beyond_sqlite(value):
+                        refused.append(f"{table}.{row_key}.{col_key}")
+    for where in (record, meta):
+        if _beyond_sqlite(where.get("clicks")):
+            refused.append("clicks")
+    if not refused:
+        return record, meta
+    record = {**record, "warnings": list(record.get("warnings") or []) + [
+        f"number beyond SQLite's integer range (±2^63) refused: {name} stored without a value"
+        for name in dict.fromkeys(refused)]}
+    if _beyond_sqlite(record.get("clicks")):
+        record["clicks"] = None
+    if _beyond_sqlite(meta.get("clicks")):
+        meta = {**meta, "clicks": None}
+    return record, meta
 
 
 def _stored_record(record: dict, agency_name: str | None = None) -> str:
@@ -237,6 +278,7 @@ class Archive:
         url = meta.get("url") or record.get("url")
         if not url:
             raise ValueError("store(): meta['url'] (or record['url']) is required")
+        record, meta = bounded_numbers(record, meta)
         raw_bytes = _as_bytes(raw)
         sha = hashlib.sha256(raw_bytes).hexdigest()
         fetched_at = meta.get("fetched_at") or now_iso()

@@ -46,6 +46,16 @@ def _strict(data: bytes, encoding: str) -> str | None:
         return None
 
 
+def _plausible(encoding: str, data: bytes) -> bool:
+    """UTF-16/32 decode almost any even-length bytes, so "decodes cleanly" proves nothing:
+    they are believed only for bytes with the NULs such text of markup has (every other
+    byte of ASCII); a page whose meta tag could be read as ASCII is not UTF-16."""
+    if encoding.startswith(("utf_16", "utf-16", "utf_32", "utf-32")):
+        head = data[:4096]
+        return head.count(0) * 4 >= len(head)
+    return True
+
+
 def _label(encoding: str, data: bytes) -> str:
     """gb18030 reported as gbk when plain GBK covers it (what pages call it)."""
     if encoding == "gb18030" and _strict(data, "gbk") is not None:
@@ -75,7 +85,7 @@ def decode_bytes(data: bytes, hint: str | None = None, content_type: str | None 
         if utf8 is not None and enc != "utf-8" and enc in ("gb18030", "big5", "shift_jis", "euc_jp"):
             warnings.append(f"{source} encoding {enc} is wrong: the bytes are UTF-8")
             return utf8, "utf-8", warnings
-        text = utf8 if enc == "utf-8" and utf8 is not None else _strict(data, enc)
+        text = utf8 if enc == "utf-8" and utf8 is not None else _strict(data, enc) if _plausible(enc, data) else None
         if text is not None:
             return text, _label(enc, data), warnings
         warnings.append(f"{source} encoding {enc} does not fit the bytes; detected instead")

@@ -10,12 +10,17 @@ piece's column so short rows of layout text can be realigned. Everything downstr
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 
 import lxml.etree as etree
 
 MAX_SPAN = 64          # a colspan/rowspan larger than this is treated as 1 (bombs)
 MAX_GRID_CELLS = 20000  # a data table larger than this is read as plain text
+MAX_DOC_CELLS = 50_000   # grid cells of all data tables of one page, counted after span expansion;
+                         # tables past it are read as plain text (a page of span bombs)
+MAX_DEPTH = 2000         # markup nested deeper (libxml2 drops everything past 2,048) is flattened
+HTML_TIME_BUDGET = 10.0  # seconds for walking one page's tree; the rest is cut with a warning
 
 BLOCK_TAGS = frozenset(
     "address article aside blockquote br center dd details dialog div dl dt fieldset figcaption "
@@ -91,6 +96,22 @@ class Document:
     blank_cells: bool = False           # whether a NBSP-only line was kept as a blank cell
     page_titles: list[str] = field(default_factory=list)  # every <title>, the innermost page's first
     nested: bool = False                # a page saved inside another page (a collector's copy)
+    warnings: list[str] = field(default_factory=list)   # limits the reading ran into
+
+
+class Budget:
+    """What one page may cost: grid cells after span expansion, and wall time."""
+
+    __slots__ = ("cells", "deadline", "warnings")
+
+    def __init__(self, cells: int | None = None, seconds: float | None = None):
+        self.cells = MAX_DOC_CELLS if cells is None else cells
+        self.deadline = time.monotonic() + (HTML_TIME_BUDGET if seconds is None else seconds)
+        self.warnings: list[str] = []
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
 
 
 def squash(text: str) -> str:
@@ -281,21 +302,45 @@ def text_of(el) -> str:
     return "".join(el.itertext())
 
 
-def parse_html(text: str) -> object:
-    """lxml root for any markup, however broken; None when there is nothing to parse."""
+# start and end tags of everything but tables, links and the page's head: what a flattened
+# page keeps ([^<>]* stops at the next "<", so the scan is linear)
+_NESTING_TAG = re.compile(
+    r"</?(?!(?:table|tbody|thead|tfoot|tr|td|th|a|br|html|head|body|meta|title|script|style)\b)[A-Za-z][^<>]*>")
+
+
+def _too_deep() -> bool:
+    return any(e.type_name == "ERR_RESOURCE_LIMIT" for e in _PARSER.error_log)
+
+
+def parse_html(text: str, warnings: list[str] | None = None) -> object:
+    """lxml root for any markup, however broken; None when there is nothing to parse.
+
+    libxml2 drops everything nested deeper than 2,048 elements without a word; such a
+    page is parsed again flattened (every tag but tables and links turned into a line
+    break) and the flattening is named in *warnings*.
+    """
     if "\x00" in text:
         text = text.replace("\x00", "")
     try:
         root = etree.fromstring(text, _PARSER)
+        if _too_deep():
+            flat = _NESTING_TAG.sub("<br>", text)
+            root = etree.fromstring(flat, _PARSER)
+            if warnings is not None:
+                warnings.append(f"nesting limit: markup nested deeper than {MAX_DEPTH} elements was flattened")
+                if _too_deep():
+                    warnings.append(f"nesting limit: tables nested deeper than {MAX_DEPTH} levels; "
+                                    "what lies deeper was dropped")
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
     return root
 
 
-def from_html(text: str) -> Document:
-    root = parse_html(text)
+def from_html(text: str, budget: Budget | None = None) -> Document:
+    budget = budget or Budget()
+    root = parse_html(text, budget.warnings)
     if root is None:
-        return Document(lines=[], is_html=True)
+        return Document(lines=[], is_html=True, warnings=budget.warnings)
     body = root.find("body")
     # A page saved inside another (a collector's copy: its own header, then the original
     # page with a second <title> and its own <meta>s, which the parser leaves in <body>):
@@ -324,9 +369,9 @@ def from_html(text: str) -> Document:
     etree.strip_elements(root, *DROP_TAGS, with_tail=False)
     if body is None:
         body = root
-    lines = _walk(body)
+    lines = _walk(body, budget)
     return Document(lines=lines, is_html=True, root=root, meta=meta, page_title=titles[0] if titles else None,
-                    page_titles=titles, nested=nested)
+                    page_titles=titles, nested=nested, warnings=budget.warnings)
 
 
 def _in_body(el, body) -> bool:
@@ -337,8 +382,9 @@ def _is_data_table(table) -> bool:
     return table.find(".//table") is None
 
 
-def _walk(body) -> list[Line]:
+def _walk(body, budget: Budget | None = None) -> list[Line]:
     """Blocks and table rows in document order (iterative: deep nesting is fine)."""
+    budget = budget or Budget()
     lines: list[Line] = []
     buf: list[str] = []
     buf_el = [None]
@@ -355,12 +401,17 @@ def _walk(body) -> list[Line]:
         buf_el[0] = None
 
     walker = etree.iterwalk(body, events=("start", "end"))
+    steps = 0
     for event, el in walker:
+        steps += 1
+        if not steps & 0x3FFF and time.monotonic() > budget.deadline:
+            budget.warn(f"time limit: the page was cut after {HTML_TIME_BUDGET:g} s of reading")
+            break
         tag = el.tag
         if event == "start":
             if tag == "table" and _is_data_table(el):
                 flush()
-                rows = _grid(el, table_no)
+                rows = _grid(el, table_no, budget)
                 if rows is None:
                     # too big to be a statistics table: read it as text
                     text = squash(text_of(el))
@@ -389,8 +440,18 @@ def _walk(body) -> list[Line]:
     return lines
 
 
-def _grid(table, table_no: int) -> list[Line] | None:
-    """Rows of a data table with rowspan/colspan expanded into a grid."""
+def _grid(table, table_no: int, budget: Budget | None = None) -> list[Line] | None:
+    """Rows of a data table with rowspan/colspan expanded into a grid.
+
+    Every cell of the grid counts, the copies a span makes too, against this table's
+    limit (``MAX_GRID_CELLS``) and the page's (*budget*); a table past either is None
+    (read as text), a table past the page's with a warning naming the limit.
+    """
+    left = budget.cells if budget is not None else MAX_DOC_CELLS
+    if left <= 0:
+        budget.warn(f"cell limit: tables past {MAX_DOC_CELLS} grid cells (spans expanded) read as text")
+        return None
+    limit = min(MAX_GRID_CELLS, left)
     rows = [tr for tr in table.iter("tr")]
     pending: dict[tuple[int, int], Cell] = {}   # (row, col) -> copy from a rowspan
     out: list[Line] = []
@@ -419,11 +480,19 @@ def _grid(table, table_no: int) -> list[Line] | None:
                     pending[(r + dr, col + dc)] = Cell(text, col + dc, origin=False)
             col += cs
             total += cs * rs
-            if total > MAX_GRID_CELLS:
+            if total > limit:
+                if limit < MAX_GRID_CELLS:
+                    budget.cells = 0
+                    budget.warn(f"cell limit: tables past {MAX_DOC_CELLS} grid cells (spans expanded) read as text")
+                elif budget is not None:
+                    budget.warn(f"cell limit: a table of more than {MAX_GRID_CELLS} grid cells (spans expanded) "
+                                "read as text")
                 return None
         take_pending()
         if cells:
             out.append(Line(cells, table=table_no, element=tr))
+    if budget is not None:
+        budget.cells -= total
     return out
 
 

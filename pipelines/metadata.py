@@ -380,7 +380,8 @@ def find_clicks(furniture: str) -> int | None:
     m = _CLICKS_RE.search(furniture)
     if not m:
         return None
-    return int(re.sub(r"[,，]", "", m.group("n")))
+    digits = re.sub(r"[,，]", "", m.group("n"))
+    return int(digits) if len(digits) <= 15 else None     # a run of digits is not a count
 
 
 def iso_datetime(dt: datetime | None) -> str | None:

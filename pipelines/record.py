@@ -29,6 +29,8 @@ from .tables import Table, detect_template, read_active_disclosure, read_applica
 
 PARSER_VERSION = "1.0.0"
 MAX_CHARS = 30_000_000   # larger documents are cut, with a warning
+MAX_TAGS = 300_000       # an HTML page is cut after this many tags (a real report has ~20,000)
+MAX_TEXT_CHARS = 1_000_000   # a text document (not HTML) is cut after this many characters
 
 CONTENT_XPATH = (
     "//div[contains(concat(' ',normalize-space(@class),' '),' TRS_Editor ')]|//*[@id='zoom']"
@@ -86,6 +88,7 @@ def parse_document(data: bytes | str, url: str | None = None, encoding: str | No
         text = text[:MAX_CHARS]
     is_html = looks_like_html(text)
     record["format"] = "html" if is_html else "text"
+    text = _within_budget(text, is_html, warnings)
     doc = from_html(text) if is_html else from_text(text)
     _fill(record, doc, url)
     _list_evidence(record)
@@ -131,6 +134,28 @@ def _list_evidence(record: dict) -> None:
             warnings.append(f"list entry's date differs from the document's: {ld} vs {record['publish_date']}")
 
 
+def _cut_after(text: str, char: str, n: int) -> int:
+    """Index of the *n*-th *char* in *text* (linear, no copies)."""
+    i = -1
+    for _ in range(n):
+        i = text.find(char, i + 1)
+    return i
+
+
+def _within_budget(text: str, is_html: bool, warnings: list[str]) -> str:
+    """The input cut to what the parser may spend on one document (time and memory are
+    proportional to tags for HTML, to characters for text)."""
+    if is_html:
+        tags = text.count("<")
+        if tags > MAX_TAGS:
+            warnings.append(f"tag limit: page cut after {MAX_TAGS} of its {tags} tags")
+            return text[:_cut_after(text, "<", MAX_TAGS + 1)]
+    elif len(text) > MAX_TEXT_CHARS:
+        warnings.append(f"size limit: text cut at {MAX_TEXT_CHARS} of its {len(text)} characters")
+        return text[:MAX_TEXT_CHARS]
+    return text
+
+
 def _parse_binary(record: dict, data: bytes, kind: str, url: str | None) -> dict:
     """PDF, DOCX, DOC/WPS and images: converted to a line stream by pipelines.formats."""
     record["format"] = kind
@@ -155,6 +180,7 @@ def _parse_binary(record: dict, data: bytes, kind: str, url: str | None) -> dict
 
 def _fill(record: dict, doc: Document, url: str | None) -> None:
     warnings = record["warnings"]
+    warnings.extend(getattr(doc, "warnings", None) or [])
     lines = doc.lines
     sections = find_sections(lines)
     start, end = _body_range(doc, sections)

@@ -442,11 +442,12 @@ class PortalSpider(PortalSelection, Navigation, Freshness, scrapy.Spider):
         return counters.find_any(response)
 
     def read_clicks(self, text: str) -> int | None:
-        for pat in (r"#hits'?\"?\)\.html\(['\"]?(\d+)", r"\"(?:viewcount|count|hits|clicks?|visitcount)\"\s*:\s*\"?(\d+)",
-                    r"write\(\s*['\"]?(\d+)"):
+        for pat in (r"#hits'?\"?\)\.html\(['\"]?(\d{1,15})(?!\d)",
+                    r"\"(?:viewcount|count|hits|clicks?|visitcount)\"\s*:\s*\"?(\d{1,15})(?!\d)",
+                    r"write\(\s*['\"]?(\d{1,15})(?!\d)"):
             m = re.search(pat, text, re.I)
             if m:
                 return int(m.group(1))
-        stripped = re.sub(r"<[^>]+>", " ", text)
-        m = re.search(r"\d+", stripped)
+        stripped = re.sub(r"<[^<>]*>", " ", text)   # [^<>]: linear on "<<<<…"
+        m = re.search(r"(?<!\d)\d{1,15}(?!\d)", stripped)   # a longer run is not a count
         return int(m.group(0)) if m else None

@@ -1,4 +1,8 @@
-"""Click-counter endpoints as the page scripts call them (one pattern per platform)."""
+"""Click-counter endpoints as the page scripts call them (one pattern per platform).
+
+The patterns run over whole pages a server chose: every run of characters a pattern
+may scan from a start is bounded ({0,500}) or stops at a delimiter that is not part
+of the run, so a page costs time in proportion to its length."""
 from __future__ import annotations
 
 import re
@@ -12,12 +16,12 @@ def _text(response: Response) -> str:
 
 
 def phpcms(response: Response) -> str | None:
-    m = re.search(r"""src=["']?([^"'\s>]*api\.php\?op=count[^"'\s>]*)""", _text(response))
+    m = re.search(r"""src=["']?([^"'\s>]{0,500}api\.php\?op=count[^"'\s>]{0,500})""", _text(response))
     return response.urljoin(m.group(1).replace("&amp;", "&")) if m else None
 
 
 def empirecms(response: Response) -> str | None:
-    m = re.search(r"""src=["']?([^"'\s>]*/e/public/ViewClick/?\?[^"'\s>]*)""", _text(response))
+    m = re.search(r"""src=["']?([^"'\s>]{0,500}/e/public/ViewClick/?\?[^"'\s>]{0,500})""", _text(response))
     return response.urljoin(m.group(1).replace("&amp;", "&")) if m else None
 
 

@@ -15,6 +15,17 @@ from crawler.spiders import counters
 from crawler.spiders.base import Link, PortalSpider, clean, norm_date
 
 
+def cdata_records(text: str):
+    """The CDATA of each ``<record>…</record>`` of a Hanweb datastore (a scan with
+    str.find: linear however the records are broken)."""
+    pos = 0
+    while (i := text.find("<record>", pos)) >= 0 and (j := text.find("</record>", i)) >= 0:
+        body = text[i + 8:j].strip()
+        if body.startswith("<![CDATA[") and body.endswith("]]>"):
+            yield body[9:-3]
+        pos = j + 9
+
+
 class TrsSpider(PortalSpider):
     """TRS WCM (拓尔思): lists ``index.html``, ``index_1.html`` … written by the inline
     ``createPageHTML(total, current, "index", "html")`` (or ``countPage``); articles
@@ -39,7 +50,7 @@ class HanwebSpider(PortalSpider):
 
     def parse_list(self, response: Response, portal):
         text = response.text
-        for rec in re.findall(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", text, re.S):
+        for rec in cdata_records(text):
             sel = Selector(text=rec)
             for a in sel.css("a[href]"):
                 title = clean(a.attrib.get("title") or " ".join(a.css("::text").getall()))
@@ -136,7 +147,7 @@ class EpointSpider(PortalSpider):
 
     def parse_list(self, response: Response, portal):
         yield from PortalSpider.parse_list(self, response, portal)    # rows and pager links
-        m = re.search(r"(\d+)\s*/\s*(\d+)", " ".join(response.css(".ewb-page ::text, .pages ::text").getall()))
+        m = re.search(r"(\d{1,6})\s{0,9}/\s{0,9}(\d{1,6})", " ".join(response.css(".ewb-page ::text, .pages ::text").getall()))
         if m and "cur_page=" in response.url:      # "1/7": every cur_page, the pager may show only a few
             column = response.request.cb_kwargs.get("column")
             for n in range(1, min(int(m.group(2)), 1000) + 1):

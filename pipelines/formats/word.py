@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from ..document import MAX_GRID_CELLS, MAX_SPAN, Cell, Document, Line, squash
+from ..document import MAX_DOC_CELLS, MAX_GRID_CELLS, MAX_SPAN, Budget, Cell, Document, Line, squash
 from . import Converted, limits
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -81,6 +81,7 @@ def docx_document(d, warnings: list[str]) -> Document:
     lines: list[Line] = []
     tables = [0]
     chars = [0]
+    budget = Budget()
 
     def walk(parent):
         for child in parent.iterchildren():
@@ -94,12 +95,18 @@ def docx_document(d, warnings: list[str]) -> Document:
                     line.printed = printed
                     lines.append(line)
             elif tag == W + "tbl":
-                rows = table_grid(child, tables[0])
+                rows = table_grid(child, tables[0], budget)
                 if rows is None:
                     text = squash(" ".join(_para_text(p) for p in child.iter(W + "p")))
+                    chars[0] += len(text)
                     if text:
                         lines.append(Line([Cell(text)]))
-                    warnings.append(f"DOCX table {tables[0] + 1} too large for a grid: read as text")
+                    if budget.cells > 0:
+                        warnings.append(f"cell limit: DOCX table {tables[0] + 1} has more than {MAX_GRID_CELLS} "
+                                        "grid cells (merged cells expanded): read as text")
+                    elif not any(w.startswith("cell limit: DOCX tables past") for w in warnings):
+                        warnings.append(f"cell limit: DOCX tables past {MAX_DOC_CELLS} grid cells "
+                                        "(merged cells expanded) read as text")
                 else:
                     lines.extend(rows)
                 tables[0] += 1
@@ -143,11 +150,27 @@ def _int(el, default: int = 1) -> int:
     return n if 0 <= n <= MAX_SPAN else default
 
 
-def table_grid(tbl, table_no: int) -> list[Line] | None:
-    """Rows of a Word table with gridSpan / vMerge / hMerge expanded (None: too big)."""
+def table_grid(tbl, table_no: int, budget: Budget | None = None) -> list[Line] | None:
+    """Rows of a Word table with gridSpan / vMerge / hMerge expanded (None: too big).
+
+    Every grid cell counts against the limits, the copies a merge makes too: the
+    table's (``MAX_GRID_CELLS``) and the document's (*budget*, ``MAX_DOC_CELLS``; once
+    spent, budget.cells is 0).
+    """
     out: list[Line] = []
     above: dict[int, str] = {}      # grid column -> text of the vMerge restart cell above
     total = 0
+    left = budget.cells if budget is not None else MAX_DOC_CELLS
+    limit = min(MAX_GRID_CELLS, left)
+    if limit <= 0:
+        return None
+
+    def spent() -> bool:
+        if total <= limit:
+            return False
+        if budget is not None and limit < MAX_GRID_CELLS:
+            budget.cells = 0
+        return True
     for tr in tbl.iterchildren(W + "tr"):
         cells: list[Cell] = []
         col = 0
@@ -156,6 +179,7 @@ def table_grid(tbl, table_no: int) -> list[Line] | None:
         for _ in range(before):
             cells.append(Cell("", col, origin=False))
             col += 1
+        total += before
         prev_text = None
         for tc in _row_cells(tr):
             pr = tc.find(W + "tcPr")
@@ -166,11 +190,17 @@ def table_grid(tbl, table_no: int) -> list[Line] | None:
             text = _cell_text(tc)
             if vmerge is not None and vmerge.get(W + "val") in (None, "continue"):
                 # merged with the cell above: a copy of its text
+                total += span
+                if spent():
+                    return None
                 for dc in range(span):
                     cells.append(Cell(above.get(col + dc, ""), col + dc, origin=False))
                 col += span
                 continue
             if hmerge is not None and hmerge.get(W + "val") in (None, "continue") and prev_text is not None:
+                total += span
+                if spent():
+                    return None
                 for dc in range(span):
                     cells.append(Cell(prev_text, col + dc, origin=False))
                 col += span
@@ -181,10 +211,12 @@ def table_grid(tbl, table_no: int) -> list[Line] | None:
             prev_text = text
             col += span
             total += span
-            if total > MAX_GRID_CELLS:
+            if spent():
                 return None
         if cells:
             out.append(Line(cells, table=table_no))
+    if budget is not None:
+        budget.cells -= total
     return out
 
 
