@@ -80,6 +80,7 @@ import re
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.settings import Settings
 from scrapy.http import Request, Response
 
 from crawler import classify
@@ -136,7 +137,7 @@ class PortalSpider(PortalSelection, Navigation, Freshness, scrapy.Spider):
         self.run_id: int | None = None
         self.archive = None
         self.journal = Journal(None)
-        self.findings: dict[str, dict] = {}
+        self.nav_setup(Settings())   # defaults; setup() applies the crawl's settings
 
     @property
     def done(self) -> set[str]:
