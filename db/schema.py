@@ -154,10 +154,14 @@ def _m003_facets(db: sqlite_utils.Database) -> None:
     create_views(db)
 
 
+# the worst status of a version's checks: fail, warn, pass when at least one passed,
+# not_assessable when every check was (a pre-2019 report: no template table to check),
+# NULL when there are none (store._check_status mirrors it)
 CHECK_STATUS_SQL = (
     "SELECT CASE WHEN count(*) = 0 THEN NULL "
     "WHEN sum(status = 'fail') > 0 THEN 'fail' "
-    "WHEN sum(status = 'warn') > 0 THEN 'warn' ELSE 'pass' END "
+    "WHEN sum(status = 'warn') > 0 THEN 'warn' "
+    "WHEN sum(status = 'pass') > 0 THEN 'pass' ELSE 'not_assessable' END "
     "FROM checks WHERE checks.version_id = {v}"
 )
 
@@ -316,6 +320,12 @@ def _m_report_aliases(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m_parser_fix_check_status(db: sqlite_utils.Database) -> None:
+    """check_status recomputed: a report whose checks are all not_assessable said 'pass'."""
+    db.execute(f"UPDATE reports SET check_status = ({CHECK_STATUS_SQL.format(v='reports.version_id')}) "
+               "WHERE check_status = 'pass'")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("base tables", _m001_base),
     ("chinese full-text search", _m002_chinese_fts),
@@ -328,6 +338,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("the crawler's log and fetch state", _m_crawl_state),
     ("search by the trigram tokenizer, one row per version", _m_trigram_search),
     ("reach-nav: report aliases (the URL before a redirect)", _m_report_aliases),
+    ("parser-fix: check_status not_assessable when no check passed or failed", _m_parser_fix_check_status),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
