@@ -145,7 +145,12 @@ def read_old_statistics(lines: list[Line]) -> OldStats | None:
     n = len(lines)
     while i < n:
         line = lines[i]
+        text = line.text
         cells = line.cells
+        # a header has a 指标/项目 cell; flattened, that cell alone on its line: nothing else starts one
+        if ("指" not in text and "项" not in text) or (len(cells) == 1 and len(text) > 16):
+            i += 1
+            continue
         roles = _columns([c.text for c in cells]) if len(cells) >= 2 and any(
             "指" in c.text or "项目" in c.text for c in cells) else None
         if roles is None:
