@@ -154,10 +154,14 @@ def _m003_facets(db: sqlite_utils.Database) -> None:
     create_views(db)
 
 
+# the worst status of a version's checks: fail, warn, pass when at least one passed,
+# not_assessable when every check was (a pre-2019 report: no template table to check),
+# NULL when there are none (store._check_status mirrors it)
 CHECK_STATUS_SQL = (
     "SELECT CASE WHEN count(*) = 0 THEN NULL "
     "WHEN sum(status = 'fail') > 0 THEN 'fail' "
-    "WHEN sum(status = 'warn') > 0 THEN 'warn' ELSE 'pass' END "
+    "WHEN sum(status = 'warn') > 0 THEN 'warn' "
+    "WHEN sum(status = 'pass') > 0 THEN 'pass' ELSE 'not_assessable' END "
     "FROM checks WHERE checks.version_id = {v}"
 )
 
@@ -350,6 +354,12 @@ def _m_reader_agency_identity(db: sqlite_utils.Database) -> None:
     identity.create_tables(db)
 
 
+def _m_parser_fix_check_status(db: sqlite_utils.Database) -> None:
+    """check_status recomputed: a report whose checks are all not_assessable said 'pass'."""
+    db.execute(f"UPDATE reports SET check_status = ({CHECK_STATUS_SQL.format(v='reports.version_id')}) "
+               "WHERE check_status = 'pass'")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("base tables", _m001_base),
     ("chinese full-text search", _m002_chinese_fts),
@@ -366,6 +376,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("reader: labels (中文 and English) of the tables' row and column keys", _m_reader_labels),
     ("reader: one agency per body (identity_key, merged_into, agency_aliases, agency_merges)",
      _m_reader_agency_identity),
+    ("parser-fix: check_status not_assessable when no check passed or failed", _m_parser_fix_check_status),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -188,7 +188,10 @@ def _check_status(record: dict) -> str | None:
     statuses = [c.get("status") for c in (record.get("checks") or []) if isinstance(c, dict)]
     if not statuses:
         return None
-    return "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
+    for worst in ("fail", "warn", "pass"):
+        if worst in statuses:
+            return worst
+    return "not_assessable"
 
 
 def _sections(record: dict) -> list[tuple]:

@@ -392,7 +392,9 @@ def _walk(body, budget: Budget | None = None) -> list[Line]:
 
     def flush():
         if buf:
-            printed = _WS.sub(" ", "".join(buf)).strip()
+            raw = "".join(buf)
+            # whitespace between tags (most flushes): nothing printed, no regex run
+            printed = _WS.sub(" ", raw).strip() if not raw.isspace() else ""
             if printed:
                 line = Line([Cell(_CJK_GAP.sub("", printed) if " " in printed else printed)], element=buf_el[0])
                 line.printed = printed

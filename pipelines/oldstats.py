@@ -88,6 +88,15 @@ class OldStats:
     units: dict = field(default_factory=dict)     # row_key -> unit
     labels: dict = field(default_factory=dict)    # row_key -> label as printed
     warnings: list = field(default_factory=list)
+    spans: list = field(default_factory=list)     # (first, last + 1): the lines each table covers
+    last: int = -1                                # index of the last row line read
+
+
+def table_lines(lines: list[Line]) -> set[int]:
+    """Indexes of the lines inside a statistics table, its header through its last row:
+    its group rows (一、主动公开情况 …) are rows of the table, not the report's sections."""
+    stats = read_old_statistics(lines)
+    return {j for a, b in stats.spans for j in range(a, b)} if stats is not None else set()
 
 
 def _columns(cells: list[str]) -> dict[int, str] | None:
@@ -136,7 +145,12 @@ def read_old_statistics(lines: list[Line]) -> OldStats | None:
     n = len(lines)
     while i < n:
         line = lines[i]
+        text = line.text
         cells = line.cells
+        # a header has a 指标/项目 cell; flattened, that cell alone on its line: nothing else starts one
+        if ("指" not in text and "项" not in text) or (len(cells) == 1 and len(text) > 16):
+            i += 1
+            continue
         roles = _columns([c.text for c in cells]) if len(cells) >= 2 and any(
             "指" in c.text or "项目" in c.text for c in cells) else None
         if roles is None:
@@ -144,12 +158,16 @@ def read_old_statistics(lines: list[Line]) -> OldStats | None:
                 flat = _flat_header(lines, i)
                 if flat is not None:
                     found = True
-                    i = _read_flat_rows(lines, i + len(flat), flat, out)
+                    out.last = i
+                    head, i = i, _read_flat_rows(lines, i + len(flat), flat, out)
+                    out.spans.append((head, out.last + 1))
                     continue
             i += 1
             continue
         found = True
-        i = _read_rows(lines, i, roles, out)
+        out.last = i
+        head, i = i, _read_rows(lines, i, roles, out)
+        out.spans.append((head, out.last + 1))
     return out if found else None
 
 
@@ -202,6 +220,7 @@ def _read_flat_rows(lines: list[Line], i: int, roles: list[str], out: OldStats) 
             i = j
             continue
         misses = 0
+        out.last = j - 1
         if len(got) != len(cols):
             out.warnings.append(f"old_statistics: row {label[:30]!r} has {len(got)} of {len(cols)} numbers; left out")
             i = j
@@ -251,6 +270,7 @@ def _read_rows(lines: list[Line], h: int, roles: dict[int, str], out: OldStats) 
             if got is None:
                 out.warnings.append(f"old_statistics: row {' '.join(cells)[:40]!r} has numbers that fit no column; "
                                     "left out")
+                out.last = i
                 i += 1
                 continue
         if not labels:
@@ -274,6 +294,7 @@ def _read_rows(lines: list[Line], h: int, roles: dict[int, str], out: OldStats) 
             i += 1
             continue
         quiet = 0
+        out.last = i
         if len(labels) > 1 and not section:
             section = label_key(labels[0])
         key = _row_key(label, labels[0] if len(labels) > 1 else section, out)

@@ -295,8 +295,8 @@ def _tables(record: dict, lines: list[Line], sections: list[Section], start: int
             return False
         return any(_T4_COLUMNS.search(tl(j)) for j in range(i, min(i + 16, end)))
 
-    def find(test, after: int) -> int | None:
-        for i in range(after, end):
+    def find(test, after: int, stop: int = end) -> int | None:
+        for i in range(after, stop):
             if test(i):
                 return i
         return None
@@ -310,6 +310,7 @@ def _tables(record: dict, lines: list[Line], sections: list[Section], start: int
                 return heading
             if hit is not None:
                 return hit
+            return find(test, after, heading)   # nothing from the heading on: only the lines before it
         return find(test, after)
 
     t2 = mark(2, lambda i: bool(_T2_MARK.search(tl(i))), start)

@@ -7,7 +7,8 @@ first (一、总体情况 二、工作机制保障) and number the template's ag
 (一、主动公开政府信息情况). Every heading is kept, with its printed ``number`` and the
 template section it means (``template_section``, None for a section of its own).
 Table 3's own row labels (一、本年新收… 四、结转下年度继续办理) look like headings and
-are told apart by their words and by the numbers that follow them on the line.
+are told apart by their words and by the numbers that follow them on the line; so are
+the group rows of a pre-2019 statistics table (一、主动公开情况 …), by lying inside it.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from .document import Line, tight
+from .oldstats import table_lines
 from .values import parse_value
 
 NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -124,7 +126,10 @@ def find_sections(lines: list[Line]) -> list[Section]:
     found: list[Section] = []
     expected = 1
     restarted: set[int] = set()
+    in_stats = table_lines(lines)
     for i, line in enumerate(lines):
+        if i in in_stats:
+            continue
         cand = _candidate(line)
         if cand is None:
             continue

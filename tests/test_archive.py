@@ -325,3 +325,55 @@ def test_search_index_written_in_batches(tmp_path, seed_record):
     assert db.execute(pending).fetchone()[0] == 0
     assert db.execute(indexed, long).fetchone()[0] == 5
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@pytest.mark.parametrize("statuses, expected", [
+    (["not_assessable", "not_assessable"], "not_assessable"),   # a pre-2019 report: nothing could be checked
+    (["pass", "not_assessable"], "pass"),
+    (["warn", "pass", "not_assessable"], "warn"),
+    (["fail", "warn", "not_assessable"], "fail"),
+    ([], None),
+])
+def test_check_status_says_when_nothing_was_checked(archive, statuses, expected):
+    """reports.check_status is 'pass' only when a check passed: checks that were all
+    not_assessable give 'not_assessable'; the SQL (migrations, reparse) and store() agree."""
+    from db.store import _check_status
+
+    rec = {"title": "某县水利局2017年政府信息公开工作年度报告", "agency": "某县水利局", "report_year": 2017,
+           "kind": "report", "checks": [{"name": f"c{i}", "status": s, "detail": ""} for i, s in enumerate(statuses)]}
+    r = archive.store(rec, b"<html>r</html>", {"url": "http://127.0.0.1/r.html"})
+    assert archive.db.execute("SELECT check_status FROM reports").fetchone()[0] == expected
+    assert _check_status(rec) == expected
+    sql = schema.CHECK_STATUS_SQL.format(v="?")
+    assert archive.db.execute(sql, (r.version_id,)).fetchone()[0] == expected
+
+
+def test_pre2019_report_is_not_assessable(archive):
+    """The real 2017 report with its statistics table: no template table, no check passed."""
+    from pathlib import Path
+
+    from pipelines import parse_document
+
+    raw = (Path(__file__).parent / "fixtures" / "shapes" / "oldstats_zhecheng_gszj_2017.html").read_bytes()
+    record = parse_document(raw)
+    assert {c["status"] for c in record["checks"]} == {"not_assessable"}
+    archive.store(record, raw, {"url": "http://127.0.0.1/old.html"})
+    assert archive.db.execute("SELECT check_status FROM reports").fetchone()[0] == "not_assessable"
+    facet = archive.db.execute("SELECT check_status, count(*) FROM reports GROUP BY 1").fetchall()
+    assert facet == [("not_assessable", 1)]
+
+
+def test_migration_recomputes_a_pass_that_checked_nothing(tmp_path):
+    """An archive written before: its all-not_assessable report said 'pass'; migrating fixes it."""
+    path = tmp_path / "old.db"
+    before = next(i for i, (_, f) in enumerate(schema.MIGRATIONS) if f is schema._m_parser_fix_check_status)
+    db = schema.open_archive(path, target=before)
+    Archive(db).store({"title": "某县水利局2017年政府信息公开工作年度报告", "agency": "某县水利局",
+                       "report_year": 2017, "kind": "report",
+                       "checks": [{"name": "applications_balance", "status": "not_assessable", "detail": ""}]},
+                      b"<html>r</html>", {"url": "http://127.0.0.1/r.html"})
+    db.execute("UPDATE reports SET check_status = 'pass'")   # what the old CHECK_STATUS_SQL wrote
+    db.close()
+    db = schema.open_archive(path)
+    assert schema.schema_version(db) == schema.SCHEMA_VERSION
+    assert db.execute("SELECT check_status FROM reports").fetchone()[0] == "not_assessable"

@@ -232,7 +232,7 @@ def test_reparse_keeps_the_list_entry(tmp_path):
         record = parse_document(BODY, list_title="某县水利局2023年政府信息公开工作年度报告", list_date="2025-02-01")
         record["parser_version"] = "0"
         res = archive.store(record, BODY, {"url": "http://127.0.0.1/r.html"})
-        assert archive.reparse(version_ids=[res.version_id]) == {"reparsed": 1, "failed": 0}
+        assert archive.reparse(version_ids=[res.version_id]) == {"reparsed": 1, "failed": 0, "readable": 1}
         stored = json.loads(archive.db.execute("SELECT record, warnings FROM versions WHERE id = ?",
                                                (res.version_id,)).fetchone()[0])
         assert stored["list_title"] == "某县水利局2023年政府信息公开工作年度报告"

@@ -60,7 +60,7 @@ def test_the_real_report_passes_every_check():
     assert {n: c["status"] for n, c in checks(record).items()} == {
         "applications_balance": "pass", "applications_total_column": "pass", "applications_total_handled": "pass",
         "review_total": "pass", "litigation_direct_total": "pass", "litigation_after_review_total": "pass",
-        "tables_read": "pass"}
+        "tables_read": "pass"}   # every template row of tables 2, 3 and 4 read
 
 
 def test_a_report_that_breaks_the_balance_fails_it():
