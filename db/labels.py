@@ -3,7 +3,7 @@
 The keys are the project's contract (``reference/report-template.md``, ``pipelines.labels``);
 the Chinese is the national template's wording (国办公开办函〔2021〕30号, and the 2019 template
 for the keys only it has). Views, canned queries and the report page (db/report_page.py) read
-the ``labels`` table, written from :data:`LABELS` by the ``reader: labels`` migration.
+the ``labels`` table, written from :data:`LABELS` by the ``labels`` migration (issue 15).
 """
 from __future__ import annotations
 

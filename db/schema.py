@@ -371,12 +371,12 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("versions looked up by content hash", _m_versions_by_hash),
     ("the crawler's log and fetch state", _m_crawl_state),
     ("search by the trigram tokenizer, one row per version", _m_trigram_search),
-    ("reach-nav: report aliases (the URL before a redirect)", _m_report_aliases),
-    ("reach-registry: what the crawler knows of each portal (issue 11)", _m_reach_registry_portals),
-    ("reader: labels (中文 and English) of the tables' row and column keys", _m_reader_labels),
-    ("reader: one agency per body (identity_key, merged_into, agency_aliases, agency_merges)",
+    ("report aliases: the URL a list gave before a redirect (issue 11)", _m_report_aliases),
+    ("portals: what the crawler knows of each portal (issue 11)", _m_reach_registry_portals),
+    ("labels (中文 and English) of the tables' row and column keys (issue 15)", _m_reader_labels),
+    ("one agency per body: identity_key, merged_into, agency_aliases, agency_merges (issue 15)",
      _m_reader_agency_identity),
-    ("parser-fix: check_status not_assessable when no check passed or failed", _m_parser_fix_check_status),
+    ("check_status not_assessable when no check passed or failed (issue 12)", _m_parser_fix_check_status),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
