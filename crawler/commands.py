@@ -392,7 +392,7 @@ def cmd_portals(args) -> int:
             status = k.get("status") or "never"
             if args.status and status != args.status:
                 continue
-            cols = k.get("columns") or p.columns
+            cols = table.column_urls(k.get("columns")) if k.get("columns") else p.columns
             state = "" if p.crawlable else "  (not crawled: " + ("disabled" if not p.enabled else "no URL") + ")"
             print(f"{p.region_code}  {p.id:18s} {(k.get('platform') or p.platform):8s} {status:11s} {p.name}  "
                   f"{' '.join(cols) or p.base_url}{state}")
@@ -412,9 +412,12 @@ def cmd_portals(args) -> int:
         row = table.get(db, p.id)
         print(f"archive ({args.db}):" + ("" if row else " never crawled"))
         for k, v in (row or {}).items():
-            if k != "id":
-                shown = " ".join(v) if isinstance(v, list) else ("" if v is None else v)
-                print(f"  {k:13s} {shown}")
+            if k == "columns":
+                print(f"  {k:13s} " + ("" if v else "none"))
+                for c in v:
+                    print(f"    {c['url']}  ({c['how'] or 'how unknown'}" + (f", via {c['via']})" if c["via"] else ")"))
+            elif k != "id":
+                print(f"  {k:13s} {'' if v is None else v}")
         try:
             logs = db.execute("SELECT at, event, reason, url FROM crawl_log WHERE portal = ? ORDER BY id DESC LIMIT 10",
                               (p.id,)).fetchall()

@@ -75,13 +75,3 @@ def test_discover_on_sample_portal():
         r = discover(sp["vsb"].base_url, allow_private=False)
         assert r["column"] is None and "refusing private" in r["errors"][0]
         assert sp["vsb"].log == []
-
-
-def test_reach_alerts():
-    from crawler import monitoring
-    base = {"lists": 3, "reports": 2}
-    stats = {"finish_reason": "finished", "xxgk/portals": {
-        "a": {**base, "sublists": 2, "sublist_links": 0},      # sub-lists seen, none listed an article
-        "b": {**base, "capped": 1},                           # an endless 下一页 chain stopped
-        "c": {**base, "sublists": 2, "sublist_links": 5}}}
-    assert [(a["check"], a["portal"]) for a in monitoring.check(stats)] == [("sublists_empty", "a"), ("list_capped", "b")]
