@@ -148,16 +148,14 @@ COUNT_WORDS = (
 
 
 def summary_line(pid: str, s: dict) -> str:
-    """One portal's line of the per-portal summary (``xxgk demo``, ``xxgk crawl``): its status,
-    then each count in words (zero counts left out)."""
+    """One portal's line of the per-portal summary (``xxgk demo``, ``xxgk crawl``): its status
+    (``db.portals.STATUSES``), then each count in words (zero counts left out)."""
     from crawler.monitoring import portal_status
-    head = f"{pid} ({s.get('platform', '')})"
+    head = f"{pid} ({s.get('platform') or ''})"
     if s.get("blocked"):
-        return f"{head}: BLOCKED by an anti-bot challenge: recorded and skipped, not solved"
-    status = portal_status(s)[0]
-    head = head if status == "ok" else f"{head} [{status}]"
+        return f"{head} blocked: BLOCKED by an anti-bot challenge: recorded and skipped, not solved"
     parts = [f"{s.get(k, 0)} {words}" for k, words in COUNT_WORDS if s.get(k) or k == "reports"]
-    return f"{head}: " + ", ".join(parts)
+    return f"{head} {portal_status(s)[0]}: " + ", ".join(parts)
 
 
 #: crawl_log reasons in words (the demo summary)
@@ -287,7 +285,7 @@ def print_portal_summary(summary: dict[str, dict], file=sys.stdout) -> dict[str,
         status, why = portal_status(s)
         counts[status] = counts.get(status, 0) + 1
         line = summary_line(pid, s)
-        print(line if status == "ok" else f"{line}  ({status}: {why})", file=file, flush=True)
+        print(line if status == "ok" else f"{line}  ({why})", file=file, flush=True)
     if summary:
         print("portals: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())), file=file, flush=True)
     return counts

@@ -43,13 +43,19 @@ def test_every_count_says_what_it_is(demo):
     assert "15 link(s) refused (other sites, private addresses)" in empire
     assert "1 duplicate(s) (one report at two URLs)" in empire and "1 dead link(s)" in empire
     assert "BLOCKED by an anti-bot challenge" in next(ln for ln in out.splitlines() if ln.startswith("sample-blocked"))
+    # each portal's status (db.portals.STATUSES) — the new layouts too, reached by discovery and sub-lists
+    status = {ln.split(" ")[0]: ln.split(" ")[2].rstrip(":") for ln in out.splitlines() if ln.startswith("sample-")}
+    assert status == {**{f"sample-{k}": "ok" for k in ("trs", "hanweb", "gkmlpt", "epoint", "empire", "phpcms", "vsb",
+                                                       "years", "hub", "depts", "split", "frame", "endless", "search")},
+                      "sample-blocked": "blocked"}
     for line in out.splitlines():
         assert not re.search(r"\b(refused|checks failed|dead|robots|skipped)\s+\d", line), line
     s = summary_block(out)
     assert "15 link(s) to other sites not followed" in s
     assert re.search(r"12 checks failed \(a report's own numbers do not add up\): 6 litigation_after_review_total, "
                      r"6 review_total", s), s
-    assert "24 items skipped as not reports: 9 图解 / 图片版, 6 解读, 5 other reports (not the annual report), 4 notices" in s
+    assert "31 items skipped as not reports: 11 图解 / 图片版, 10 解读, 5 notices, 5 other reports (not the annual " \
+           "report)" in s
     assert "1 portal(s) blocked (HTTP 412 JavaScript challenge" in s
     assert "1 link(s) disallowed by robots.txt" in s and "1 dead link(s)" in s
     assert "1 duplicate: one report at two URLs, archived once" in s
@@ -62,9 +68,11 @@ def test_warnings_are_collected_into_the_summary(demo):
     _, r = demo
     assert "WARNING" not in r.stderr and "WARNING" not in r.stdout, r.stderr[-2000:]
     s = summary_block(r.stdout)
-    warn = s[s.index("warnings during the crawl (2):"):]
+    warn = s[s.index("warnings during the crawl (4):"):]
     assert "portal sample-blocked is behind a JavaScript challenge" in warn
     assert "P020240126553048.pdf" in warn and "could not be read" in warn
+    assert "portal sample-frame: malformed link: Invalid IPv6 URL" in warn
+    assert "portal sample-endless: column " in warn and "reached 12 list pages (XXGK_MAX_LIST_PAGES)" in warn
     # nothing of the per-portal part is a warning
     assert all(ln.startswith("sample-") for ln in r.stdout[:r.stdout.index("\nsummary (")].splitlines()[1:])
 
