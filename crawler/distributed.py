@@ -46,6 +46,7 @@ import pickle
 import socket
 import sys
 import time
+from pathlib import Path
 import uuid
 from types import SimpleNamespace
 
@@ -622,8 +623,9 @@ class StoreWorker:
         alerts = monitoring.after_crawl(self.archive.db, self.run_id, stats, self.settings)
         from crawler import portals as registry
         from crawler.extensions import record_portals
-        record_portals(self.archive.db, self.run_id, stats,
-                       {p.id: p for p in registry.load(self.settings.get("XXGK_REGISTRY"))})
+        reg = self.settings.get("XXGK_REGISTRY")
+        known = registry.load(reg) if not reg or Path(reg).exists() else []   # names and codes of the rows
+        record_portals(self.archive.db, self.run_id, stats, {p.id: p for p in known})
         self.archive.refresh_register(self.settings.get("XXGK_REGISTRY"))
         self.server.set(self.key("state"), "closed")
         print(f"store-worker: crawl {self.prefix} done — {len(workers)} workers ({len(dead)} lost), "
