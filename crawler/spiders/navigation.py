@@ -31,8 +31,8 @@ from scrapy.http import HtmlResponse, Request, Response
 
 from crawler import portals as registry
 from crawler.items import SkippedLink
-from db.portals import BLOCKED, NO_COLUMN, OK, ROBOTS, UNREACHABLE
 from crawler.spiders.lists import Link, sub_lists
+from db.portals import BLOCKED, NO_COLUMN, OK, ROBOTS, UNREACHABLE
 
 logger = logging.getLogger(__name__)
 
