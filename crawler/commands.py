@@ -148,16 +148,14 @@ COUNT_WORDS = (
 
 
 def summary_line(pid: str, s: dict) -> str:
-    """One portal's line of the per-portal summary (``xxgk demo``, ``xxgk crawl``): its status,
-    then each count in words (zero counts left out)."""
+    """One portal's line of the per-portal summary (``xxgk demo``, ``xxgk crawl``): its status
+    (``db.portals.STATUSES``), then each count in words (zero counts left out)."""
     from crawler.monitoring import portal_status
-    head = f"{pid} ({s.get('platform', '')})"
+    head = f"{pid} ({s.get('platform') or ''})"
     if s.get("blocked"):
-        return f"{head}: BLOCKED by an anti-bot challenge: recorded and skipped, not solved"
-    status = portal_status(s)[0]
-    head = head if status == "ok" else f"{head} [{status}]"
+        return f"{head} blocked: BLOCKED by an anti-bot challenge: recorded and skipped, not solved"
     parts = [f"{s.get(k, 0)} {words}" for k, words in COUNT_WORDS if s.get(k) or k == "reports"]
-    return f"{head}: " + ", ".join(parts)
+    return f"{head} {portal_status(s)[0]}: " + ", ".join(parts)
 
 
 #: crawl_log reasons in words (the demo summary)
@@ -287,7 +285,7 @@ def print_portal_summary(summary: dict[str, dict], file=sys.stdout) -> dict[str,
         status, why = portal_status(s)
         counts[status] = counts.get(status, 0) + 1
         line = summary_line(pid, s)
-        print(line if status == "ok" else f"{line}  ({status}: {why})", file=file, flush=True)
+        print(line if status == "ok" else f"{line}  ({why})", file=file, flush=True)
     if summary:
         print("portals: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())), file=file, flush=True)
     return counts
@@ -392,7 +390,7 @@ def cmd_portals(args) -> int:
             status = k.get("status") or "never"
             if args.status and status != args.status:
                 continue
-            cols = k.get("columns") or p.columns
+            cols = table.column_urls(k.get("columns")) if k.get("columns") else p.columns
             state = "" if p.crawlable else "  (not crawled: " + ("disabled" if not p.enabled else "no URL") + ")"
             print(f"{p.region_code}  {p.id:18s} {(k.get('platform') or p.platform):8s} {status:11s} {p.name}  "
                   f"{' '.join(cols) or p.base_url}{state}")
@@ -412,9 +410,12 @@ def cmd_portals(args) -> int:
         row = table.get(db, p.id)
         print(f"archive ({args.db}):" + ("" if row else " never crawled"))
         for k, v in (row or {}).items():
-            if k != "id":
-                shown = " ".join(v) if isinstance(v, list) else ("" if v is None else v)
-                print(f"  {k:13s} {shown}")
+            if k == "columns":
+                print(f"  {k:13s} " + ("" if v else "none"))
+                for c in v:
+                    print(f"    {c['url']}  ({c['how'] or 'how unknown'}" + (f", via {c['via']})" if c["via"] else ")"))
+            elif k != "id":
+                print(f"  {k:13s} {'' if v is None else v}")
         try:
             logs = db.execute("SELECT at, event, reason, url FROM crawl_log WHERE portal = ? ORDER BY id DESC LIMIT 10",
                               (p.id,)).fetchall()

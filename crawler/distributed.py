@@ -46,6 +46,7 @@ import pickle
 import socket
 import sys
 import time
+from pathlib import Path
 import uuid
 from types import SimpleNamespace
 
@@ -444,8 +445,41 @@ class RedisArchive:
 
 
 # --------------------------------------------------------------------------- store-worker
+#: which worker's verdict on a portal wins in a merge: a worker that read one of its lists
+#: knows best; one that never got a request of the portal says ``no_column`` (it saw nothing)
+STATUS_RANK = ("ok", "blocked", "robots", "unreachable", "no_column")
+
+
+def _merge_portal(cur: dict, s: dict) -> None:
+    """Fold one worker's summary of a portal into *cur* (the names of crawler.monitoring):
+    counts summed, ``column_links`` summed per column, ``columns`` united (by URL), the best
+    ``status`` (:data:`STATUS_RANK`) with its ``status_reason``, else the first value."""
+    def rank(st):
+        return STATUS_RANK.index(st) if st in STATUS_RANK else len(STATUS_RANK)
+    for kk, vv in s.items():
+        if isinstance(vv, (int, float)) and not isinstance(vv, bool):
+            cur[kk] = cur.get(kk, 0) + vv
+        elif kk == "column_links" and isinstance(vv, dict):
+            links = cur.setdefault(kk, {})
+            for col, n in vv.items():
+                links[col] = links.get(col, 0) + int(n or 0)
+        elif kk == "columns" and isinstance(vv, list):
+            have = cur.setdefault(kk, [])
+            urls = {c.get("url") if isinstance(c, dict) else c for c in have}
+            have.extend(c for c in vv if (c.get("url") if isinstance(c, dict) else c) not in urls)
+        elif kk == "status":
+            if "status" not in cur or rank(vv) < rank(cur["status"]):
+                cur["status"], cur["status_reason"] = vv, s.get("status_reason")
+        elif kk == "status_reason":
+            continue
+        elif vv not in (None, "", [], {}) or kk not in cur:
+            if cur.get(kk) in (None, "", [], {}):
+                cur[kk] = vv
+
+
 def merge_stats(per_worker: dict[str, dict]) -> dict:
-    """One run's stats from the workers': numbers summed, portal summaries summed."""
+    """One run's stats from the workers': numbers summed, portal summaries merged
+    (:func:`_merge_portal`: each portal's best status and every column any worker found)."""
     out: dict = {}
     portals: dict[str, dict] = {}
     reasons = []
@@ -453,12 +487,7 @@ def merge_stats(per_worker: dict[str, dict]) -> dict:
         for k, v in st.items():
             if k == "xxgk/portals":
                 for pid, s in (v or {}).items():
-                    cur = portals.setdefault(pid, {})
-                    for kk, vv in s.items():
-                        if isinstance(vv, (int, float)) and not isinstance(vv, bool):
-                            cur[kk] = cur.get(kk, 0) + vv
-                        else:
-                            cur.setdefault(kk, vv)
+                    _merge_portal(portals.setdefault(pid, {}), s)
             elif k == "finish_reason":
                 reasons.append(v)
             elif k == "start_time":
@@ -592,6 +621,11 @@ class StoreWorker:
         stats["xxgk/distributed/operations"] = dict(self.counts)
         self.archive.finish_run(self.run_id, stats)
         alerts = monitoring.after_crawl(self.archive.db, self.run_id, stats, self.settings)
+        from crawler import portals as registry
+        from crawler.extensions import record_portals
+        reg = self.settings.get("XXGK_REGISTRY")
+        known = registry.load(reg) if not reg or Path(reg).exists() else []   # names and codes of the rows
+        record_portals(self.archive.db, self.run_id, stats, {p.id: p for p in known})
         self.archive.refresh_register(self.settings.get("XXGK_REGISTRY"))
         self.server.set(self.key("state"), "closed")
         print(f"store-worker: crawl {self.prefix} done — {len(workers)} workers ({len(dead)} lost), "

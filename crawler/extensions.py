@@ -9,10 +9,10 @@
   the archive's ``portals`` table remembers (found by an earlier crawl or set by a person)
   instead of discovering them again.
 * :class:`PortalStatusMiddleware` — a downloader middleware, outermost (it sees each request
-  once and its final outcome, after retries): counts the home and list pages of a portal that
-  failed (``unreachable``: DNS, connection, timeout, 5xx) or that robots.txt disallows
-  (``robots_pages``) into the spider's per-portal summary, and tracks what every portal still
-  has queued or in flight for the progress line.
+  once and its final outcome, after retries): tracks what every portal still has queued or
+  in flight — discovery (home, hub), list, article and counter requests alike — for the
+  progress line. (A portal's status and its ``unreachable`` / ``robots_pages`` counts are
+  the spider's: :meth:`crawler.spiders.navigation.Navigation.portal_status`.)
 * :class:`ProgressExtension` — one status line on stderr every ``XXGK_PROGRESS_INTERVAL``
   seconds (default 30; 0: off): portals done/total, reports new/unchanged, errors, elapsed,
   and an estimate of what is left.
@@ -25,16 +25,15 @@ import time
 from collections import defaultdict
 
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest
-
-#: home and list pages: what decides whether a portal answered at all
-PORTAL_PAGE_KINDS = ("home", "list")
 
 
 def known_columns(spider, known: dict[str, dict]) -> int:
     """Give each selected portal without registry columns the columns the archive knows
-    (``db.portals.known``); returns how many portals got some. The portal's allowed hosts
-    are widened to the columns' hosts (a column on a sub-site of the portal)."""
+    (``db.portals.known``; its sub-lists left out: the crawl finds them again on the column
+    page); returns how many portals got some. Each column keeps the ``how``/``via`` it was
+    found with (the spider's findings), the portal's ``how_found`` says ``archive (…)``, and
+    the portal's allowed hosts are widened to the columns' hosts (a column on a sub-site)."""
+    from db.portals import starting_columns
     n = 0
     origin = getattr(spider, "xxgk_how_found", None)
     if origin is None:
@@ -44,10 +43,15 @@ def known_columns(spider, known: dict[str, dict]) -> int:
             origin.setdefault(p.id, "registry")
             continue
         k = known.get(p.id)
-        if not k or not k.get("columns"):
+        cols = starting_columns((k or {}).get("columns"))
+        if not cols:
             continue
-        p.columns.extend(k["columns"])
-        origin[p.id] = f"archive ({k.get('how_found') or 'an earlier crawl'})"
+        for c in cols:
+            if c["url"] not in p.columns:
+                p.columns.append(c["url"])
+            if hasattr(spider, "found_column"):   # remembered before the registry's "registry" label
+                spider.found_column(p, c["url"], c["how"] or "archive", c["via"])
+        origin[p.id] = f"archive ({cols[0]['how'] or 'an earlier crawl'})"   # how it was first found
         hosts = getattr(spider, "_hosts", None)
         if isinstance(hosts, dict):
             hosts[p.id] = p.hosts
@@ -58,23 +62,36 @@ def known_columns(spider, known: dict[str, dict]) -> int:
 
 def portal_records(summary: dict[str, dict], portals: dict, how_found: dict[str, str],
                    finished: bool = True) -> list[dict]:
-    """Rows for ``db.portals.record_crawl`` from the spider's per-portal summary.
-    *portals* maps id → registry Portal (its columns as the crawl ended). A crawl that did not
-    finish records only portals it reached a verdict on (read a list, blocked, failed)."""
+    """Rows for ``db.portals.record_crawl`` from the spider's per-portal summary (the names
+    of :mod:`crawler.monitoring`). *portals* maps id → registry Portal (its columns as the
+    crawl ended, for a summary without ``columns``); *how_found* id → ``registry`` or
+    ``archive (…)``, where the crawl started from. A crawl that did not finish records only
+    portals it reached a verdict on (read a list, blocked, failed)."""
     from crawler.monitoring import portal_status, yielded
+    from db.portals import NO_COLUMN, columns_of
     rows = []
     for pid, s in summary.items():
         status, why = portal_status(s)
-        if not finished and status == "no_column":
+        if not finished and status == NO_COLUMN:
             continue   # interrupted before its column was searched: no verdict
         p = portals.get(pid)
-        cols = list(s.get("columns") or (p.columns if p is not None else []))
-        how = s.get("how_found") or how_found.get(pid) or ("discovered (link text from the home page)" if cols else "")
+        how = how_found.get(pid) or s.get("how_found") or ""
+        cols = columns_of(s.get("columns") or (p.columns if p is not None else []), how or None)
         rows.append({"id": pid, "region_code": p.region_code if p is not None else None,
                      "name": s.get("name") or (p.name if p is not None else None),
                      "platform": s.get("platform") or None, "columns": cols, "how_found": how,
                      "status": status, "status_reason": why, "reports": yielded(s), "lists": s.get("lists", 0)})
     return rows
+
+
+def record_portals(db, run_id: int | None, stats: dict, portals: dict, how_found: dict[str, str] | None = None) -> int:
+    """Each portal's verdict of a closed crawl (*stats* with ``xxgk/portals`` and
+    ``finish_reason``) into the archive's ``portals`` table: the one call of a local crawl's
+    close and of the store-worker's (a distributed crawl)."""
+    from db import portals as portal_table
+    rows = portal_records(stats.get("xxgk/portals") or {}, portals, how_found or {},
+                          finished=stats.get("finish_reason") in (None, "finished"))
+    return portal_table.record_crawl(db, run_id, rows)
 
 
 class CrawlRunExtension:
@@ -109,11 +126,9 @@ class CrawlRunExtension:
         # distributed worker's archive is remote — the store-worker checks the whole crawl
         if getattr(archive, "local", True):
             from crawler import monitoring
-            from db import portals as portal_table
             spider.xxgk_alerts = monitoring.after_crawl(archive.db, spider.run_id, stats, self.crawler.settings)
-            rows = portal_records(stats["xxgk/portals"], getattr(spider, "by_id", {}),
-                                  getattr(spider, "xxgk_how_found", {}), finished=reason == "finished")
-            portal_table.record_crawl(archive.db, spider.run_id, rows)
+            record_portals(archive.db, spider.run_id, stats, getattr(spider, "by_id", {}),
+                           getattr(spider, "xxgk_how_found", {}))
             # coverage register and cross-year checks for what this crawl stored
             registry = getattr(spider, "registry_arg", None) or self.crawler.settings.get("XXGK_REGISTRY")
             result = archive.refresh_register(registry)
@@ -136,6 +151,7 @@ class PortalStatusMiddleware:
         self.inflight: dict[str, int] = defaultdict(int)   # in the downloader (retries included)
         self.started: set[str] = set()
         crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
         crawler.xxgk_portal_status = self
 
     @classmethod
@@ -148,6 +164,12 @@ class PortalStatusMiddleware:
         if pid:
             self.queued[pid] += 1
             self.started.add(pid)
+
+    def request_dropped(self, request, spider=None):
+        """A scheduled request the scheduler refused (the duplicate filter): not queued."""
+        pid = request.meta.get("portal")
+        if pid and self.queued[pid] > 0:
+            self.queued[pid] -= 1
 
     def pending(self, pid: str) -> int:
         return self.queued.get(pid, 0) + self.inflight.get(pid, 0)
@@ -171,29 +193,12 @@ class PortalStatusMiddleware:
                 self.inflight[pid] += 1
         return None
 
-    # -- the portal's status -----------------------------------------------------------
-    def _count(self, request, key: str, reason: str | None = None) -> None:
-        spider = self.crawler.spider
-        pid = request.meta.get("portal")
-        if not pid or request.meta.get("kind") not in PORTAL_PAGE_KINDS or not hasattr(spider, "count"):
-            return
-        spider.count(pid, key)
-        if reason and hasattr(spider, "summary"):
-            spider.summary.setdefault(pid, {})[f"{key}_reason"] = reason
-
     def process_response(self, request, response, spider=None):
         self._finish(request)
-        if response.status >= 500 and response.status not in request.meta.get("handle_httpstatus_list", ()):
-            self._count(request, "unreachable", f"HTTP {response.status} after retries ({request.url})")
         return response
 
     def process_exception(self, request, exception, spider=None):
         self._finish(request)
-        if isinstance(exception, IgnoreRequest):
-            if "robots.txt" in str(exception):
-                self._count(request, "robots_pages")
-            return None   # refusals are counted by the guard
-        self._count(request, "unreachable", _error_reason(exception) + f" ({request.url})")
         return None
 
 

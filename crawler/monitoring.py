@@ -21,53 +21,60 @@ Checks (each alert is ``{check, portal, message, value, threshold}``):
 ``error_rate``         dead links and failed downloads of a portal over
                        ``XXGK_ALERT_ERROR_RATE`` (default 0.25) of what its lists named
 ``list_capped``        a column hit ``XXGK_MAX_LIST_PAGES`` or the portal its
-                       ``XXGK_PORTAL_TIME_BUDGET`` (an endless 下一页 chain?): the rest is unread
-``sublists_empty``     a column page's links to sub-lists (per year, per department) were
-                       followed but none of them listed an article
+                       ``XXGK_PORTAL_TIME_BUDGET`` (an endless 下一页 chain?): the rest is
+                       unread (crawl_log event ``capped`` says which)
+``sublists_empty``     a column page linked sub-lists (one per year, per department or
+                       township, an iframe) and the crawl followed them, but none named an
+                       article (a list layout the crawler does not read?)
+``column_emptied``     a report column whose pages named articles in the portal's previous
+                       run names none now (per column: ``column_links``, below)
 ``block_rate``         the share of blocked portals over ``XXGK_ALERT_BLOCK_RATE``
                        (default 0.2) — many portals blocking at once means *we* look like
                        a bot (rate, User-Agent, address), not that one portal changed
-``column_emptied``     a report column whose pages named articles in the portal's previous
-                       run names none now (per column: ``column_links``, below)
-``sublists_empty``     a column page linked sub-lists (one per year, per department or
-                       township) and the crawl followed them, but none named an article
-``pagination_capped``  a column hit the page cap or a portal the time cap (an endless
-                       "下一页" chain): what lies beyond was not read
 
 The per-portal summary (``spider.portal_summary()``, ``stats["xxgk/portals"][id]``)
 ---------------------------------------------------------------------------------
-Counts (ints) the spider keeps per portal: ``reports``, ``unchanged``, ``fresh``,
-``skipped``, ``dead``, ``robots`` (article links), ``lists`` (list pages read), ``blocked``,
-``refused``. Added for issue 11 — the spider sets them, these checks and
-:func:`portal_status` read them, all optional:
+One set of names: the spider (:mod:`crawler.spiders.base`, :mod:`crawler.spiders.navigation`)
+sets them; these checks, :func:`portal_status`, the ``portals`` table (:mod:`db.portals`,
+via :func:`crawler.extensions.portal_records`), the crawl summary and the distributed merge
+(:func:`crawler.distributed.merge_stats`) read them. Counts (ints):
 
-``column_links``      ``{column URL: article links its pages named}`` — every column read,
-                      0 included (the ``column_emptied`` check)
-``sublists_seen``     sub-list links found on column pages and followed
-``sublists_yielded``  of those, sub-lists whose pages named at least one article
-``page_cap_hit``      columns whose pagination stopped at the page cap
-``time_cap_hit``      1 when the portal's total-time cap stopped it
-``columns``           the column URLs the crawl read (registry, archive or discovered)
-``how_found``         how they were found, e.g. ``registry``, ``archive``,
-                      ``discovered: home → 信息公开 → 年报 (link text)``, ``trs path zfxxgknb``
-``status`` / ``status_reason``  the spider's own verdict (one of ``db.portals.STATUSES``),
-                      when it knows better than :func:`portal_status`'s reading of the counts
-``unreachable`` / ``unreachable_reason``  home or list pages that failed to download
-                      (DNS, connection, timeout, 5xx after retries) and the last error;
-                      ``robots_pages`` home or list pages disallowed by robots.txt
-                      (both counted by :class:`crawler.extensions.PortalStatusMiddleware`)
+``reports``, ``unchanged``, ``skipped``, ``dead``, ``robots`` (article links by outcome),
+``fresh`` (of the unchanged, those not requested at all: validated recently), ``lists`` (list pages read), ``blocked``, ``refused``, ``malformed``,
+``article_pages`` (further pages of split articles)
+``capped``            columns stopped by the page cap, plus 1 when the time budget stopped the portal
+``sublists``          sub-list links found on column pages and followed
+``sublist_links``     article links those sub-lists' pages named
+``unreachable``       home or list pages that failed to download (DNS, connection, timeout,
+                      HTTP error after retries); ``robots_pages`` those robots.txt disallows
+
+and:
+
+``column_links``      ``{column URL: article links its pages and sub-lists named}`` — every
+                      column read, 0 included (the ``column_emptied`` check)
+``status``            one of ``db.portals.STATUSES`` (ok / no_column / unreachable / blocked /
+                      robots); ``status_reason`` why
+``platform``          fingerprinted, else the registry's
+``columns``           ``[{url, how, via}]``: every column and sub-list read or found, how it was
+                      found (``registry``, ``link text: …``, ``platform path: …``, ``year: …``,
+                      ``subcolumn: …``, ``agency: …``, ``iframe``, ``search``, or the how an
+                      earlier crawl found and the archive remembered) and the page that linked it
+``how_found``         in one phrase (``registry``, ``archive (…)``, else the first column's how)
 
 "What the lists named" is a portal's article links by outcome: reports fetched,
-unchanged (304 or same bytes), fresh (validated recently, not requested), skipped by
-title, dead, disallowed by robots.txt. "Yielded" is reports + unchanged + fresh.
+unchanged (304, same bytes, or validated recently and not requested: ``fresh`` is a part of
+``unchanged``, never added to it), skipped by title, dead, disallowed by robots.txt.
+"Yielded" is reports + unchanged.
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from db.portals import STATUSES
+
 DEFAULTS = {"XXGK_ALERT_SHRINK": 0.2, "XXGK_ALERT_ERROR_RATE": 0.25, "XXGK_ALERT_BLOCK_RATE": 0.2}
-LISTED_KEYS = ("reports", "unchanged", "fresh", "skipped", "dead", "robots")
+LISTED_KEYS = ("reports", "unchanged", "skipped", "dead", "robots")   # "fresh" is counted in "unchanged"
 
 
 def _setting(settings, name: str) -> float:
@@ -86,13 +93,15 @@ def listed(s: dict) -> int:
 
 
 def yielded(s: dict) -> int:
-    return int(s.get("reports") or 0) + int(s.get("unchanged") or 0) + int(s.get("fresh") or 0)
+    return int(s.get("reports") or 0) + int(s.get("unchanged") or 0)
 
 
 def portal_status(s: dict) -> tuple[str, str]:
-    """(status, reason) of a portal from its per-portal summary: ``ok`` (a column read),
-    ``blocked``, ``unreachable``, ``robots`` or ``no_column`` (see ``db.portals.STATUSES``)."""
-    if s.get("status"):
+    """(status, reason) of a portal from its per-portal summary: the spider's own verdict
+    (``status``, ``status_reason``), else — a summary without one, e.g. of an older run —
+    read from the counts: ``ok`` (a column read), ``blocked``, ``unreachable``, ``robots``
+    or ``no_column`` (``db.portals.STATUSES``)."""
+    if s.get("status") in STATUSES:
         return s["status"], s.get("status_reason") or ""
     if s.get("blocked"):
         return "blocked", "JavaScript challenge (HTTP 412/521 or a challenge page)"
@@ -145,16 +154,6 @@ def check(stats: dict, previous: dict[str, dict] | None = None, settings=None) -
                 out.append(alert("column_emptied", pid,
                                  f"{pid}: column {col} names no article, {n_before_col} in its previous run",
                                  0, int(n_before_col)))
-        if int(s.get("sublists_seen") or 0) > 0 and not int(s.get("sublists_yielded") or 0):
-            out.append(alert("sublists_empty", pid,
-                             f"{pid}: {s['sublists_seen']} sub-lists linked from its column pages, none named an "
-                             "article (a list layout the crawler does not read?)", 0, int(s["sublists_seen"])))
-        if s.get("page_cap_hit") or s.get("time_cap_hit"):
-            what = (f"{s['page_cap_hit']} column(s) at the page cap" if s.get("page_cap_hit") else "") + \
-                   (" and " if s.get("page_cap_hit") and s.get("time_cap_hit") else "") + \
-                   ("the portal's time cap reached" if s.get("time_cap_hit") else "")
-            out.append(alert("pagination_capped", pid, f"{pid}: pagination stopped: {what}",
-                             int(s.get("page_cap_hit") or 0) + int(s.get("time_cap_hit") or 0), 0))
         if not yielded(s):
             if yielded(before):
                 out.append(alert("stopped_yielding", pid,
@@ -170,10 +169,11 @@ def check(stats: dict, previous: dict[str, dict] | None = None, settings=None) -
                              n_now, round((1 - shrink) * n_before, 1)))
         if s.get("capped"):
             out.append(alert("list_capped", pid, f"{pid}: stopped by the list page cap or its time budget "
-                             "(see crawl_log event 'capped')", s.get("capped"), 0))
-        if s.get("sublists") and not s.get("sublist_links"):
-            out.append(alert("sublists_empty", pid, f"{pid}: {s.get('sublists')} sub-lists followed, none "
-                             "listed an article", 0, 1))
+                             "(see crawl_log event 'capped')", int(s["capped"]), 0))
+        if int(s.get("sublists") or 0) > 0 and not int(s.get("sublist_links") or 0):
+            out.append(alert("sublists_empty", pid,
+                             f"{pid}: {s['sublists']} sub-lists linked from its column pages followed, none named "
+                             "an article (a list layout the crawler does not read?)", 0, int(s["sublists"])))
         errors = int(s.get("dead") or 0)
         if n_now and errors / n_now > error_rate:
             out.append(alert("error_rate", pid,

@@ -6,7 +6,9 @@ Two views, always current (they read ``reports``, ``agencies``, ``regions`` and
 ``coverage_agencies``
     one row per publisher (``agencies.entity_key``: a region's government across its name
     variants, else one agency) per report year, from ``max(coverage_first_year, the publisher's
-    first report year)`` to the latest report year in the archive.
+    first report year)`` to the latest report year in the archive (or ``coverage_last_year``;
+    an archive with no report yet — an offline crawl — covers ``coverage_first_year`` to
+    ``coverage_last_year`` when the latter is set, so its portal statuses show).
 ``coverage_regions``
     one row per GB/T 2260 region (province, prefecture, county) per report year: the region's
     own government report, and how many publishers of the region reported that year.
@@ -116,7 +118,8 @@ settings AS (
     (SELECT max(report_year) FROM reports WHERE kind = 'report') AS max_year
 ),
 bounds AS (
-  SELECT max(coalesce(first_setting, min_year), min_year) AS first_year,
+  SELECT CASE WHEN min_year IS NOT NULL THEN max(coalesce(first_setting, min_year), min_year)
+              WHEN last_setting IS NOT NULL THEN first_setting END AS first_year,   -- no report yet: the set years
          coalesce(last_setting, max_year) AS last_year
   FROM settings
 ),

@@ -4,6 +4,7 @@ One full crawl of every sample portal and one incremental re-crawl are shared by
 the module; resume-after-kill and the private-address rule use their own crawls."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -373,13 +374,15 @@ def test_hub_to_column_discovered(crawled):
 
 def test_department_and_township_sub_columns(crawled):
     found = columns_found(crawled, "depts")
-    assert [(p, how) for p, how, _ in found] == [
+    # the registry's column first; its sub-columns and their agencies in the order they answered
+    assert found[0] == ("/xxgk/nb/index.html", "registry", None)
+    assert sorted((p, how) for p, how, _ in found) == sorted([
         ("/xxgk/nb/index.html", "registry"),
         ("/xxgk/nb/zfnb/index.html", "subcolumn: 政府年报"), ("/xxgk/nb/bmnb/index.html", "subcolumn: 部门年报"),
         ("/xxgk/nb/xznb/index.html", "subcolumn: 乡镇年报"),
         ("/xxgk/nb/xznb/cgz/index.html", "agency: 城关镇人民政府"), ("/xxgk/nb/xznb/lzx/index.html", "agency: 老颜集乡人民政府"),
         ("/xxgk/nb/bmnb/czj/index.html", "agency: 财政局"), ("/xxgk/nb/bmnb/jyj/index.html", "agency: 教育局"),
-        ("/xxgk/nb/bmnb/wjw/index.html", "agency: 卫生健康委员会")]
+        ("/xxgk/nb/bmnb/wjw/index.html", "agency: 卫生健康委员会")])
     titles = {t for (t,) in query(crawled["db"], "SELECT title FROM reports WHERE url LIKE ?",
                                    crawled["sp"]["depts"].base_url + "%")}
     agencies = {a for _, (_, units) in crawled["sp"]["depts"].UNITS.items() for a in units.values()}
@@ -418,6 +421,38 @@ def test_endless_pagination_capped_with_alert(crawled):
     assert rows and {r[1] for r in rows} == {site.url(f"/news/list.php?catid=9&page={site.MAX_LIST_PAGES + 1}")}
     (alerts,), = query(crawled["db"], "SELECT alerts FROM crawl_runs ORDER BY id LIMIT 1")
     assert [a["portal"] for a in json.loads(alerts) if a["check"] == "list_capped"] == ["sample-endless"]
+    # one alert for the cap, nothing else wrong with the portal
+    assert [a["check"] for a in json.loads(alerts) if a["portal"] == "sample-endless"] == ["list_capped"]
+    assert crawled["stats1"]["xxgk/portals"]["sample-endless"]["capped"] == 1
+
+
+def test_sub_lists_the_crawler_cannot_read_raise_sublists_empty(tmp_path):
+    """Per-year sub-lists whose pages draw their list with a script (no link in the markup):
+    followed, none names an article — one sublists_empty alert from the real crawl's stats."""
+    with SamplePortals(sites=["years"]) as sp:
+        site = sp["years"]
+        plain = site.list_page
+
+        def scripted(path, query, body):
+            reply = plain(path, query, body)
+            if reply is None or path == site.column_paths[0]:
+                return reply
+            text = reply.body.decode("utf-8")
+            rows = re.findall(r'<li><a href="([^"]+)">([^<]+)</a>', text)
+            data = json.dumps([{"u": u, "t": t} for u, t in rows], ensure_ascii=False)
+            text = re.sub(r'<ul class="list">.*?</ul>', f'<ul class="list" id="list"></ul><script>var rows = {data};'
+                          '</script>', text, flags=re.S)
+            return dataclasses.replace(reply, body=text.encode("utf-8"))
+        site.list_page = scripted
+        registry = sp.write_registry(tmp_path / "p.csv")
+        db = tmp_path / "a.db"
+        run_crawl(registry, db)
+    s = last_run_stats(db)["xxgk/portals"]["sample-years"]
+    assert (s["sublists"], s["sublist_links"], s["reports"]) == (3, 0, 0)
+    assert s["column_links"] == {site.url(site.column_paths[0]): 0}
+    (alerts,), = query(db, "SELECT alerts FROM crawl_runs")
+    empty = [a for a in json.loads(alerts) if a["check"] == "sublists_empty"]
+    assert [(a["portal"], a["value"], a["threshold"]) for a in empty] == [("sample-years", 0, 3)]
 
 
 def test_search_form_as_last_resort(crawled):
@@ -435,6 +470,35 @@ def test_etag_stored_and_sent(crawled):
     assert etags[0] > 0 and etags[1] == etags[0]     # Scrapy spells it "Etag": stored all the same
     sent = [r["headers"].get("if-none-match") for r in crawled["second"]["trs"] if "/t20" in r["path"]]
     assert sent and all(sent)
+
+
+def test_portals_table_after_the_sample_crawls(crawled):
+    """The archive's portals table (db/portals.py) after the three crawls: every sample portal
+    ok (the blocked one blocked), its columns as the spider found them, each with how and via."""
+    from db import portals as portal_table
+    from db.schema import open_archive
+    arch = open_archive(crawled["db"])
+    rows = {pid: portal_table.get(arch, pid) for pid in crawled["stats1"]["xxgk/portals"]}
+    assert {pid: r["status"] for pid, r in rows.items()} == {
+        **{f"sample-{k}": "ok" for k in PORTALS}, "sample-blocked": "blocked"}
+    for key in ("years", "hub", "depts", "split", "frame", "endless", "search"):
+        r = rows[f"sample-{key}"]
+        site = crawled["sp"][key]
+        cut = len(site.base_url) - 1
+        assert sorted((c["url"][cut:], c["how"], c["via"] and c["via"][cut:]) for c in r["columns"]) == \
+            sorted(columns_found(crawled, key)), key
+        assert r["columns_by"] == "crawl" and r["reports"] == len(site.expected_reports()) and r["last_ok_at"]
+    # a discovered column is remembered with how it was found; the next crawls start from it
+    hub = rows["sample-hub"]
+    assert hub["how_found"] == "archive (link text: 政府信息公开年报)"
+    assert portal_table.starting_columns(hub["columns"]) == hub["columns"]
+    assert "/" not in [r["path"] for r in crawled["second"]["hub"]]
+    assert "/" not in [r["path"] for r in crawled["third"]["hub"]]
+    assert crawled["stats2"]["xxgk/portals"]["sample-hub"]["columns"] == \
+        crawled["stats1"]["xxgk/portals"]["sample-hub"]["columns"]
+    # sub-lists are kept for a person to see, the crawl starts from the column that links them
+    years = portal_table.starting_columns(rows["sample-years"]["columns"])
+    assert [c["how"] for c in years] == ["registry"]
 
 
 def test_portal_status_of_every_sample(crawled):
@@ -461,9 +525,13 @@ def test_unreachable_and_no_column(tmp_path):
         db = tmp_path / "a.db"
         run_crawl(registry, db, settings={"RETRY_TIMES": "0"})
     portals = last_run_stats(db)["xxgk/portals"]
-    assert portals["gone"]["status"] == "unreachable" and "ConnectionRefused" in portals["gone"]["error"]
-    assert portals["nocol"]["status"] == "no column found" and portals["nocol"]["columns"] == []
-    assert portals["robo"]["status"] == "robots" and "robots.txt" in portals["robo"]["error"]
+    assert portals["gone"]["status"] == "unreachable" and "ConnectionRefused" in portals["gone"]["status_reason"]
+    assert portals["nocol"]["status"] == "no_column" and portals["nocol"]["columns"] == []
+    assert portals["robo"]["status"] == "robots" and "robots.txt" in portals["robo"]["status_reason"]
+    assert (portals["gone"]["unreachable"], portals["robo"]["robots_pages"]) == (1, 1)
+    # the archive's portals table holds the same verdicts (db.portals.STATUSES)
+    rows = query(db, "SELECT id, status, columns FROM portals ORDER BY id")
+    assert rows == [("gone", "unreachable", "[]"), ("nocol", "no_column", "[]"), ("robo", "robots", "[]")]
     assert query(db, "SELECT portal, reason FROM crawl_log WHERE event = 'skipped' AND reason LIKE '%column%'") == [
         ("nocol", "no report column found")]
 

@@ -77,11 +77,52 @@ def test_discover_on_sample_portal():
         assert sp["vsb"].log == []
 
 
-def test_reach_alerts():
-    from crawler import monitoring
-    base = {"lists": 3, "reports": 2}
-    stats = {"finish_reason": "finished", "xxgk/portals": {
-        "a": {**base, "sublists": 2, "sublist_links": 0},      # sub-lists seen, none listed an article
-        "b": {**base, "capped": 1},                           # an endless 下一页 chain stopped
-        "c": {**base, "sublists": 2, "sublist_links": 5}}}
-    assert [(a["check"], a["portal"]) for a in monitoring.check(stats)] == [("sublists_empty", "a"), ("list_capped", "b")]
+def test_merge_stats_keeps_each_portals_best_verdict():
+    """A distributed crawl: a worker that never got a request of a portal says no_column; the
+    worker that read its list knows better. Counts add up, columns are united, per-column
+    link counts summed."""
+    from crawler.distributed import merge_stats
+    col = {"url": "http://a/nb/", "how": "link text: 政府信息公开年报", "via": "http://a/"}
+    sub = {"url": "http://a/nb/2024/", "how": "year: 2024年度", "via": "http://a/nb/"}
+    w1 = {"finish_reason": "finished", "downloader/request_count": 3, "xxgk/portals": {
+        "a": {"reports": 0, "lists": 0, "status": "no_column", "status_reason": "no report column found from the home page",
+              "columns": [], "platform": None, "how_found": ""},
+        "b": {"reports": 0, "lists": 0, "unreachable": 1, "status": "unreachable", "status_reason": "DNS lookup failed",
+              "columns": [], "platform": "auto", "how_found": ""}}}
+    w2 = {"finish_reason": "finished", "downloader/request_count": 5, "xxgk/portals": {
+        "a": {"reports": 2, "lists": 1, "status": "ok", "status_reason": "1 list pages read", "columns": [col],
+              "platform": "trs", "how_found": col["how"], "column_links": {"http://a/nb/": 2}},
+        "b": {"reports": 0, "lists": 0, "status": "no_column", "status_reason": "no report column found from the home page",
+              "columns": [], "platform": "auto", "how_found": ""}}}
+    w3 = {"finish_reason": "finished", "xxgk/portals": {
+        "a": {"reports": 1, "lists": 1, "status": "ok", "status_reason": "1 list pages read", "columns": [col, sub],
+              "platform": "trs", "how_found": col["how"], "column_links": {"http://a/nb/": 1}}}}
+    out = merge_stats({"w1": w1, "w2": w2, "w3": w3})
+    a, b = out["xxgk/portals"]["a"], out["xxgk/portals"]["b"]
+    assert (a["status"], a["status_reason"], a["platform"], a["how_found"]) == \
+        ("ok", "1 list pages read", "trs", "link text: 政府信息公开年报")
+    assert a["columns"] == [col, sub] and a["column_links"] == {"http://a/nb/": 3}
+    assert (a["reports"], a["lists"]) == (3, 2)
+    assert (b["status"], b["status_reason"], b["unreachable"]) == ("unreachable", "DNS lookup failed", 1)
+    assert out["downloader/request_count"] == 8 and out["finish_reason"] == "finished"
+
+
+def test_progress_tracker_forgets_dropped_requests():
+    """A request the duplicate filter drops was never queued: its portal can still be done."""
+    from types import SimpleNamespace
+
+    from scrapy.http import Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.extensions import PortalStatusMiddleware
+    mw = PortalStatusMiddleware(get_crawler())
+    home = Request("http://a/", meta={"portal": "a", "kind": "home"})
+    dup = Request("http://a/t1.html", meta={"portal": "a", "kind": "article"})
+    mw.request_scheduled(home)
+    mw.request_scheduled(dup)
+    mw.request_dropped(dup)          # scheduled, then refused by the duplicate filter
+    assert mw.pending("a") == 1 and mw.done() == 0
+    mw.process_request(home)
+    assert mw.pending("a") == 1      # in flight now
+    mw.process_response(home, SimpleNamespace(status=200))
+    assert mw.pending("a") == 0 and mw.done() == 1

@@ -43,6 +43,11 @@ def test_every_count_says_what_it_is(demo):
     assert "15 link(s) refused (other sites, private addresses)" in empire
     assert "1 duplicate(s) (one report at two URLs)" in empire and "1 dead link(s)" in empire
     assert "BLOCKED by an anti-bot challenge" in next(ln for ln in out.splitlines() if ln.startswith("sample-blocked"))
+    # each portal's status (db.portals.STATUSES) — the new layouts too, reached by discovery and sub-lists
+    status = {ln.split(" ")[0]: ln.split(" ")[2].rstrip(":") for ln in out.splitlines() if ln.startswith("sample-")}
+    assert status == {**{f"sample-{k}": "ok" for k in ("trs", "hanweb", "gkmlpt", "epoint", "empire", "phpcms", "vsb",
+                                                       "years", "hub", "depts", "split", "frame", "endless", "search")},
+                      "sample-blocked": "blocked"}
     for line in out.splitlines():
         assert not re.search(r"\b(refused|checks failed|dead|robots|skipped)\s+\d", line), line
     s = summary_block(out)

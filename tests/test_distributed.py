@@ -137,6 +137,11 @@ def test_three_workers_share_one_crawl(tmp_path, redis_url):
         # the crawl-health checks ran on the merged run
         (alerts,), = query(db, "SELECT alerts FROM crawl_runs")
         assert [a["portal"] for a in json.loads(alerts) if a["check"] == "blocked"] == ["sample-blocked"]
+        # the store-worker wrote the portals table: each portal's best verdict over the workers
+        # (a worker that never got one of its requests would say no_column)
+        assert dict(query(db, "SELECT id, status FROM portals")) == {
+            **{f"sample-{k}": "ok" for k in PORTALS}, "sample-blocked": "blocked"}
+        assert all(json.loads(c) for (c,) in query(db, "SELECT columns FROM portals WHERE status = 'ok'"))
 
 
 def test_worker_killed_mid_crawl_others_finish(tmp_path, redis_url):

@@ -82,27 +82,31 @@ def test_portal_that_breaks_between_two_crawls_fires_an_alert(tmp_path):
 
 
 def test_column_sublist_and_cap_checks():
+    """One alert per fault, from the names the spider sets (crawler/monitoring.py docstring)."""
     prev = {"a": summary(reports=10, column_links={"http://a/nb/": 8, "http://a/bmnb/": 2})}
     stats = {"finish_reason": "finished", "xxgk/portals": {
         # the department column named two reports last time and none now
         "a": summary(reports=8, column_links={"http://a/nb/": 8, "http://a/bmnb/": 0}),
         # five per-year sub-lists followed, none named an article
-        "b": summary(unchanged=3, sublists_seen=5, sublists_yielded=0),
+        "b": summary(unchanged=3, sublists=5, sublist_links=0),
         # sub-lists that yielded: healthy
-        "c": summary(unchanged=3, sublists_seen=5, sublists_yielded=5),
-        # an endless 下一页 chain stopped by the page cap
-        "d": summary(reports=2, page_cap_hit=1),
-        "e": summary(reports=2, time_cap_hit=1, page_cap_hit=2),
+        "c": summary(unchanged=3, sublists=5, sublist_links=7),
+        # an endless 下一页 chain stopped by the page cap; two columns capped and the time budget
+        "d": summary(reports=2, capped=1),
+        "e": summary(reports=2, capped=3),
     }}
     alerts = monitoring.check(stats, prev)
-    assert checks(alerts) == {("column_emptied", "a"), ("sublists_empty", "b"), ("pagination_capped", "d"),
-                              ("pagination_capped", "e")}
+    assert sorted((a["check"], a["portal"]) for a in alerts) == [
+        ("column_emptied", "a"), ("list_capped", "d"), ("list_capped", "e"), ("sublists_empty", "b")]
     by = {(a["check"], a["portal"]): a for a in alerts}
     assert by[("column_emptied", "a")]["message"] == \
         "a: column http://a/bmnb/ names no article, 2 in its previous run"
     assert by[("sublists_empty", "b")]["value"] == 0 and by[("sublists_empty", "b")]["threshold"] == 5
-    assert by[("pagination_capped", "e")]["message"] == \
-        "e: pagination stopped: 2 column(s) at the page cap and the portal's time cap reached"
+    assert by[("sublists_empty", "b")]["message"] == ("b: 5 sub-lists linked from its column pages followed, "
+                                                      "none named an article (a list layout the crawler does not read?)")
+    assert by[("list_capped", "e")]["value"] == 3 and by[("list_capped", "e")]["threshold"] == 0
+    assert by[("list_capped", "e")]["message"] == \
+        "e: stopped by the list page cap or its time budget (see crawl_log event 'capped')"
     # a column missing from this run's counts while the portal's lists were read also fired
     stats = {"xxgk/portals": {"a": summary(reports=8, column_links={"http://a/nb/": 8})}}
     assert checks(monitoring.check(stats, prev)) == {("column_emptied", "a")}
@@ -138,8 +142,8 @@ def test_progress_line_and_portal_records():
     per_portal = {"a": summary(reports=2, lists=1), "b": summary(lists=0)}
     rows = extensions.portal_records(per_portal, {"a": a, "b": b}, {"a": "registry"})
     assert rows == [
-        {"id": "a", "region_code": "110101", "name": "东城区", "platform": None, "columns": ["http://a.gov.cn/nb/"],
-         "how_found": "registry", "status": "ok", "status_reason": "1 list pages read, 2 reports listed",
+        {"id": "a", "region_code": "110101", "name": "东城区", "platform": None,
+         "columns": [{"url": "http://a.gov.cn/nb/", "how": "registry", "via": None}], "how_found": "registry", "status": "ok", "status_reason": "1 list pages read, 2 reports listed",
          "reports": 2, "lists": 1},
         {"id": "b", "region_code": "110102", "name": "西城区", "platform": None, "columns": [], "how_found": "",
          "status": "no_column", "status_reason": "no report column found from the home page", "reports": 0,
@@ -148,10 +152,13 @@ def test_progress_line_and_portal_records():
     assert [r["id"] for r in extensions.portal_records(per_portal, {"a": a, "b": b}, {}, finished=False)] == ["a"]
     # the next crawl starts from the columns the archive knows, and may request their host
     spider = SimpleNamespace(portals=[a, b], _hosts={"a": a.hosts, "b": b.hosts}, _all_hosts=set())
-    n = extensions.known_columns(spider, {"b": {"columns": ["http://xxgk.b.gov.cn/nb/"], "how_found": "discovered"}})
-    assert n == 1 and b.columns == ["http://xxgk.b.gov.cn/nb/"]
+    n = extensions.known_columns(spider, {"b": {"columns": [
+        {"url": "http://xxgk.b.gov.cn/nb/", "how": "link text: 年度报告", "via": "http://b.gov.cn/"},
+        {"url": "http://xxgk.b.gov.cn/nb/2024/", "how": "year: 2024年", "via": "http://xxgk.b.gov.cn/nb/"}],
+        "how_found": "discovered"}})
+    assert n == 1 and b.columns == ["http://xxgk.b.gov.cn/nb/"]   # a sub-list is found again on its column
     assert spider._hosts["b"] == {"b.gov.cn", "xxgk.b.gov.cn"} and "xxgk.b.gov.cn" in spider._all_hosts
-    assert spider.xxgk_how_found == {"a": "registry", "b": "archive (discovered)"}
+    assert spider.xxgk_how_found == {"a": "registry", "b": "archive (link text: 年度报告)"}
 
 
 def test_network_errors_are_one_line():

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 from urllib.parse import urlsplit
@@ -173,13 +174,23 @@ def test_offline_crawl_reports_each_portal_unreachable(tmp_path):
     for pid, host in (("110101", "www.dongcheng.invalid"), ("110102", "www.xicheng.invalid"),
                       ("110105", "www.chaoyang.invalid")):
         line = next(l for l in r.stderr.splitlines() if l.startswith(pid + " "))
-        assert " unreachable " in line and f"DNS lookup failed: no results for hostname lookup: {host}" in line
+        assert line.startswith(f"{pid} (auto) unreachable: ") and f"DNS lookup failed: no results for hostname lookup: {host}" in line
     assert "portals: 3 unreachable" in r.stderr
     rows = query(db, "SELECT id, status, status_reason, columns, how_found, reports FROM portals ORDER BY id")
     assert [(x[0], x[1]) for x in rows] == [("110101", "unreachable"), ("110102", "unreachable"),
                                             ("110105", "unreachable")]
     assert all(x[2].startswith("CannotResolveHostError: DNS lookup failed") for x in rows)
     assert rows[2][3] == "[]" and rows[0][5] == 0   # no column found, none remembered
+    # the coverage register says why each region's reports are not there: its portal did not answer
+    # (an archive with no report has no year to cover: the years are set)
+    con = sqlite3.connect(db)
+    with con:
+        con.execute("UPDATE register_settings SET value = '2023' WHERE key = 'coverage_last_year'")
+    con.close()
+    cov = query(db, "SELECT DISTINCT region_code, status, portal_status FROM coverage_regions "
+                    "WHERE region_code IN ('110101', '110102', '110105', '110106') AND report_year = 2023")
+    assert sorted(cov) == [(c, "portal_unreachable", "unreachable") for c in ("110101", "110102", "110105")] + [
+        ("110106", "not_covered", None)]
     (alerts,), = query(db, "SELECT alerts FROM crawl_runs")
     assert {(a["check"], a["portal"]) for a in json.loads(alerts)} == {
         ("no_lists", "110101"), ("no_lists", "110102"), ("no_lists", "110105")}
@@ -200,8 +211,11 @@ def test_crawl_remembers_the_column_it_discovered(tmp_path):
         assert r.returncode == 0, r.stderr[-3000:]
         got = portal_table.get(open_archive(db), row.id)
         col = sp["vsb"].base_url.rstrip("/") + sp["vsb"].column_paths[0]
-        assert got["status"] == "ok" and got["columns"] == [col]
-        assert got["how_found"] == "discovered (link text from the home page)" and got["columns_by"] == "crawl"
+        assert got["status"] == "ok" and portal_table.column_urls(got["columns"]) == [col]
+        how = got["columns"][0]["how"]
+        via = sp["vsb"].url("/xxgk.htm")   # the 信息公开 hub the home page links
+        assert how.startswith("link text: ") and got["columns"][0]["via"] == via
+        assert got["how_found"] == how and got["columns_by"] == "crawl"
         n_reports = sum(1 for e in sp["vsb"].entries if e.doc.is_report)   # the others are skipped by title
         assert got["reports"] == n_reports == 5 and got["lists"] >= 1 and got["last_ok_at"]
         sp.clear_logs()
@@ -210,8 +224,9 @@ def test_crawl_remembers_the_column_it_discovered(tmp_path):
         paths = [x["path"] for x in sp.requests("vsb")]
         assert "/" not in paths and "/xxgk/" not in paths   # started from the known column
         got = portal_table.get(open_archive(db), row.id)
-        assert got["status"] == "ok" and got["columns"] == [col]
-        assert got["how_found"] == "archive (discovered (link text from the home page))"
+        # the column keeps how it was first found; the portal says it started from the archive
+        assert got["status"] == "ok" and got["columns"] == [{"url": col, "how": how, "via": via}]
+        assert got["how_found"] == f"archive ({how})"
 
 
 def test_portals_command_shows_and_edits(tmp_path):
@@ -235,24 +250,29 @@ def test_portals_command_shows_and_edits(tmp_path):
     r = xxgk("portals", "set-column", "--registry", reg, "--db", db, "110101", "http://www.dongcheng.invalid/gk/nb/")
     assert r.returncode == 0 and "1 column(s) set" in r.stdout
     got = portal_table.get(open_archive(db), "110101")
-    assert got["columns"] == ["http://www.dongcheng.invalid/gk/nb/"] and got["columns_by"] == "person"
+    assert portal_table.column_urls(got["columns"]) == ["http://www.dongcheng.invalid/gk/nb/"]
+    assert got["columns_by"] == "person" and got["columns"][0]["how"] == got["how_found"]
     assert got["how_found"].startswith("set by hand")
     # …and a crawl never replaces it
     portal_table.record_crawl(open_archive(db), 8, [{"id": "110101", "status": "ok", "columns": ["http://x.invalid/"],
                                                       "how_found": "discovered"}])
-    assert portal_table.get(open_archive(db), "110101")["columns"] == ["http://www.dongcheng.invalid/gk/nb/"]
+    assert portal_table.column_urls(portal_table.get(open_archive(db), "110101")["columns"]) == \
+        ["http://www.dongcheng.invalid/gk/nb/"]
     # a column a crawl found and that is gone is forgotten (discovered again); unreachable keeps it
     arch = open_archive(db)
     portal_table.record_crawl(arch, 9, [{"id": "110105", "status": "unreachable"}])
-    assert portal_table.get(arch, "110105")["columns"] == ["http://www.chaoyang.invalid/xxgk/nb/"]
+    assert portal_table.get(arch, "110105")["columns"] == [
+        {"url": "http://www.chaoyang.invalid/xxgk/nb/", "how": "registry", "via": None}]
     portal_table.record_crawl(arch, 10, [{"id": "110105", "status": "no_column", "status_reason": "HTTP 404"}])
     assert portal_table.get(arch, "110105")["columns"] == [] and portal_table.known(arch)["110105"]["how_found"] is None
     portal_table.record_crawl(arch, 10, [{"id": "110101", "status": "no_column"}])   # a person's stay
-    assert portal_table.get(arch, "110101")["columns"] == ["http://www.dongcheng.invalid/gk/nb/"]
+    assert portal_table.column_urls(portal_table.get(arch, "110101")["columns"]) == \
+        ["http://www.dongcheng.invalid/gk/nb/"]
     with pytest.raises(ValueError, match="unknown status 'gone'"):
         portal_table.record_crawl(arch, 11, [{"id": "110101", "status": "gone"}])
     r = xxgk("portals", "show", "--registry", reg, "--db", db, "110101")
     assert "columns_by    person" in r.stdout and "source       test: an unresolvable host" in r.stdout
+    assert "    http://www.dongcheng.invalid/gk/nb/  (set by hand " in r.stdout   # each column with its how
     assert xxgk("portals", "set-column", "--registry", reg, "--db", db, "110101", "ftp://x").returncode == 2
     assert xxgk("portals", "set-column", "--registry", reg, "--db", db, "nope", "http://x/").stderr.startswith(
         "xxgk portals: no portal 'nope' in the registry")
@@ -308,7 +328,7 @@ def test_a_crawl_stopped_with_ctrl_c_ends_with_its_summary(tmp_path):
     assert " elapsed · ETA " in err                     # it showed its progress
     assert "alert: crawl ended: shutdown" in err
     lines = [l for l in err.splitlines() if l.startswith(("sample-trs ", "sample-phpcms "))]
-    assert len(lines) == 2 and " ok " in lines[0]        # the per-portal summary, as xxgk demo prints it
+    assert len(lines) == 2 and lines[0].startswith("sample-trs (trs) ok: ")   # the per-portal summary, as xxgk demo prints it
     # the archive recorded the verdicts it reached, nothing for what it did not
     rows = dict(query(db, "SELECT id, status FROM portals"))
     assert rows.get("sample-trs") == "ok" and set(rows.values()) <= {"ok"}

@@ -35,16 +35,21 @@ A spider never parses a report: items carry raw bytes to the item pipelines.
 What a crawl found, per portal (for the registry's ``portals`` table)
 ----------------------------------------------------------------------
 :meth:`portal_summary` — stored by the CrawlRunExtension as
-``crawl_runs.stats["xxgk/portals"][portal_id]`` and printed by ``xxgk demo`` — holds the
-counts (reports, unchanged, fresh, skipped, dead, lists, capped, malformed, sublists, …)
-and, from :meth:`Navigation.portal_status`::
+``crawl_runs.stats["xxgk/portals"][portal_id]``, read by crawl health
+(:mod:`crawler.monitoring`, which documents every key), written into the archive's
+``portals`` table (:mod:`db.portals`) and printed by ``xxgk demo`` / ``xxgk crawl`` — holds
+the counts (reports, unchanged, fresh, skipped, dead, lists, capped, malformed, sublists,
+sublist_links, unreachable, robots_pages, …), ``column_links`` and, from
+:meth:`Navigation.portal_status`::
 
-    "status":   "ok" | "no column found" | "unreachable" | "blocked" | "robots"
-    "platform": fingerprinted platform, else the registry's
-    "columns":  [{"url": …, "how": "registry" | "link text: 政府信息公开年报" |
-                  "platform path: /zfxxgknb/ (trs)" | "year: 2024年度" | "subcolumn: 部门年报" |
-                  "agency: 财政局" | "iframe" | "search", "via": page it was linked from}]
-    "error":    first failure (unreachable / robots), else None
+    "status":        one of db.portals.STATUSES: "ok" | "no_column" | "unreachable" | "blocked" | "robots"
+    "status_reason": why (the first failure, the list pages read, …)
+    "platform":      fingerprinted platform, else the registry's
+    "columns":       [{"url": …, "how": "registry" | "link text: 政府信息公开年报" |
+                       "platform path: /zfxxgknb/ (trs)" | "year: 2024年度" | "subcolumn: 部门年报" |
+                       "agency: 财政局" | "iframe" | "search" | an archive's remembered how,
+                       "via": page it was linked from}]
+    "how_found":     the first column's how
 
 ``status`` is ``ok`` once a list page of the portal was read.  Events the crawl log gets:
 ``skipped`` with reason ``no report column found``, ``… page unreachable: …``,
@@ -187,8 +192,10 @@ class PortalSpider(PortalSelection, Navigation, Freshness, scrapy.Spider):
         for pid, s in self.summary.items():
             p = self.portal(pid)
             st = self.portal_status(pid)
-            out[pid] = {**s, "name": p.name if p else pid, "platform": self.detected.get(pid, p.platform if p else ""),
-                        "status": st["status"], "columns": st["columns"], "error": st["error"]}
+            out[pid] = {**s, "name": p.name if p else pid, **st,
+                        "platform": self.detected.get(pid, st["platform"] or (p.platform if p else "")),
+                        # where the crawl started: registry, archive (…) — else how it was discovered
+                        "how_found": getattr(self, "xxgk_how_found", {}).get(pid) or st["how_found"]}
         return out
 
     def log_event(self, portal: str, url: str, event: str, reason: str, http_status=None, title=None,

@@ -11,11 +11,14 @@ holds.  A mixin of :class:`~crawler.spiders.base.PortalSpider`.
 * list pages, each read once per crawl, with a per-column page cap
   (``XXGK_MAX_LIST_PAGES``) and a per-portal time budget (``XXGK_PORTAL_TIME_BUDGET``
   seconds) that stop an endless 下一页 chain (logged as ``capped`` in crawl_log, counted
-  ``capped``; crawl health alerts ``list_capped``);
+  ``capped``; crawl health alerts ``list_capped``); the article links each column's pages
+  (its sub-lists included) named, counted in ``column_links`` (alert ``column_emptied``);
 * what a column page links besides articles: one sub-list per year, sub-columns per
   kind of body / department / township, the same-site ``<iframe>`` of an empty frame
   (:func:`crawler.spiders.lists.sub_lists`), each followed as a list of its own;
-* what was found, per portal (:meth:`Navigation.portal_status`).
+* what was found, per portal (:meth:`Navigation.portal_status`), in the vocabulary of
+  :data:`db.portals.STATUSES`; a home or list page that failed is counted ``unreachable``
+  (or ``robots_pages``) for the progress line.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from scrapy.http import HtmlResponse, Request, Response
 from crawler import portals as registry
 from crawler.items import SkippedLink
 from crawler.spiders.lists import Link, sub_lists
+from db.portals import BLOCKED, NO_COLUMN, OK, ROBOTS, UNREACHABLE
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +72,7 @@ class Navigation:
         self._list_pages: dict[str, int] = {}
         self._started: dict[str, float] = {}
         self._capped: set[str] = set()
+        self._column_root: dict[str, str] = {}     # sub-list → the column that linked it
 
     # -- what was found -----------------------------------------------------------
     def finding(self, portal: registry.Portal | str) -> dict:
@@ -86,29 +91,34 @@ class Navigation:
     def portal_status(self, portal_id: str) -> dict:
         """What this crawl found for a portal — the shape the ``portals`` table stores::
 
-            {"status": "ok" | "no column found" | "unreachable" | "blocked" | "robots",
-             "platform": "trs" | … | None,        # fingerprinted, else the registry's
+            {"status": "ok" | "no_column" | "unreachable" | "blocked" | "robots",   # db.portals.STATUSES
+             "status_reason": "…",                 # why: the first failure, the lists read, …
+             "platform": "trs" | … | None,         # fingerprinted, else the registry's
              "columns": [{"url", "how", "via"}],   # how: registry | link text: … | platform path: … |
                                                    #      year | subcolumn | agency | iframe | search
-             "error": "…" | None}                  # the first failure, for unreachable / robots
+             "how_found": "…"}                     # in one phrase: the first column's how
         """
         f = self.finding(portal_id)
         s = self.summary.get(portal_id, {})
         p = self.portal(portal_id)
         errors = f["errors"]
+        robots = [e for e in errors if e.startswith("robots: ")]
         if portal_id in self.blocked:
-            status = "blocked"
+            status, why = BLOCKED, "JavaScript challenge (HTTP 412/521 or a challenge page): recorded, not solved"
         elif s.get("lists"):
-            status = "ok"
-        elif any(e.startswith("robots") for e in errors):
-            status = "robots"
+            status, why = OK, f"{s['lists']} list pages read"
+        elif robots:
+            status, why = ROBOTS, robots[0][len("robots: "):]
         elif errors:
-            status = "unreachable"
+            status, why = UNREACHABLE, errors[0].removeprefix("unreachable: ")
+        elif s.get("dead") and f["columns"]:
+            status, why = NO_COLUMN, "the column page answered with an HTTP error"
         else:
-            status = "no column found"
+            status, why = NO_COLUMN, "no report column found from the home page"
         platform = self.detected.get(portal_id) or f["platform"] or (p.platform if p else None)
-        return {"status": status, "platform": platform, "columns": list(f["columns"]),
-                "error": errors[0] if errors else None}
+        columns = list(f["columns"])
+        return {"status": status, "status_reason": why, "platform": platform, "columns": columns,
+                "how_found": columns[0]["how"] if columns else ""}
 
     # -- requests -------------------------------------------------------------------
     def portal_answered(self, portal_id: str) -> None:
@@ -197,6 +207,7 @@ class Navigation:
         kind = request.meta.get("kind")
         if robots or kind == "list" or request.cb_kwargs.get("depth", 0) == 0:   # not a hub link that failed
             f["errors"].append(("robots: " if robots else "") + why)
+            self.count(portal, "robots_pages" if robots else "unreachable")
         self.log_event(portal.id, request.url, "skipped", f"{kind} page {why}")
         out = []
         if kind == "home":
@@ -221,6 +232,7 @@ class Navigation:
         if response.status != 200:
             if depth == 0:    # the home page itself; a dead hub link is only logged
                 f["errors"].append(f"unreachable: {response.url} answered HTTP {response.status}")
+                self.count(portal, "unreachable")
             self.log_event(portal.id, response.url, "skipped",
                            f"{'home' if depth == 0 else 'hub'} page HTTP {response.status}", response.status)
             yield from self.discovery_done(portal)
@@ -285,6 +297,10 @@ class Navigation:
         articles = {x.url for x in found if isinstance(x, Link)}
         if response.meta.get("sub_depth"):
             self.count(portal, "sublist_links", len(articles))
+        # the article links each column named, its pages and sub-lists together (column_emptied)
+        root = self._column_root.get(column, column)
+        per_column = self.summary.setdefault(portal.id, {}).setdefault("column_links", {})
+        per_column[root] = per_column.get(root, 0) + len(articles)
         # sub-lists first: Scrapy's queue is last in, first out, so the list's own
         # articles are asked before the sub-lists are read
         yield from self.follow_sub_lists(response, portal, articles)
@@ -305,6 +321,8 @@ class Navigation:
             if urlsplit(s.url).netloc != urlsplit(response.url).netloc:
                 continue
             req = self.list_request(s.url, portal, s.url, meta={"sub_depth": depth + 1})
+            column = response.request.cb_kwargs.get("column") or response.url
+            self._column_root.setdefault(s.url, self._column_root.get(column, column))
             if req is not None:
                 self.found_column(portal, s.url, f"{s.how}: {s.text}" if s.text else s.how, response.url)
                 self.count(portal, "sublists")
