@@ -702,3 +702,35 @@ def test_crawl_of_the_hostile_portal(tmp_path):
         stored = {u for (u,) in query(db, "SELECT url FROM reports")}
         assert stored == {site.url(e.path) for e in site.expected_reports()} - {special["slow"], special["escape"]}
         assert seconds < 120, seconds
+
+
+def test_sample_server_takes_a_burst_of_connections():
+    """The crawler may open many connections to one portal at once (Scrapy starts a slot's
+    whole queue together when there is no download delay). Each must be taken by the
+    kernel at once, nothing accepting yet: past the listen backlog Linux drops the SYN and
+    the client sends it again only after 1 s — longer than the hostile crawl's
+    DOWNLOAD_TIMEOUT, which lost an ordinary report that way."""
+    import selectors
+    from crawler.sample_portals.hostile import HostileSite
+    from crawler.sample_portals.server import SampleServer, _handler_for
+    server = SampleServer(("127.0.0.1", 0), _handler_for(HostileSite()))   # not serving: nothing accepts
+    socks, sel = [], selectors.DefaultSelector()
+    try:
+        for _ in range(64):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex(server.server_address)
+            sel.register(s, selectors.EVENT_WRITE)
+            socks.append(s)
+        connected, deadline = set(), time.monotonic() + 0.5
+        while len(connected) < len(socks) and time.monotonic() < deadline:
+            for key, _ in sel.select(timeout=0.05):
+                if key.fileobj.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                    connected.add(key.fileobj)
+                sel.unregister(key.fileobj)
+        assert len(connected) == 64          # with socketserver's backlog of 5: 6
+    finally:
+        sel.close()
+        for s in socks:
+            s.close()
+        server.server_close()

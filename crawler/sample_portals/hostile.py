@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import re
 import threading
-from http.server import ThreadingHTTPServer
 
 from .content import Doc
-from .server import SamplePortals, _handler_for
+from .server import SamplePortals, SampleServer, _handler_for
 from .sites import PhpcmsSite, Reply
 
 BOMB_TABLE = ("<table><tr>" + "<td colspan=64 rowspan=64></td>" * 4 + "</tr>" + "<tr></tr>" * 63 + "</table>")
@@ -66,11 +65,10 @@ class HostilePortals(SamplePortals):
 
     def __init__(self):
         self.sites = {}
-        self.servers: list[ThreadingHTTPServer] = []
+        self.servers: list[SampleServer] = []
         self.threads: list[threading.Thread] = []
         site = HostileSite()
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(site))
-        server.daemon_threads = True
+        server = SampleServer(("127.0.0.1", 0), _handler_for(site))
         site.port = server.server_address[1]
         self.sites[site.key] = site
         self.servers.append(server)

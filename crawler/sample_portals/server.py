@@ -22,6 +22,19 @@ from crawler.portals import FIELDS
 from .sites import SITE_CLASSES, Site
 
 
+class SampleServer(ThreadingHTTPServer):
+    """A threaded server with a real server's listen backlog.  socketserver's default
+    (``request_queue_size = 5``) holds five connections not yet accepted; the crawler opens
+    more than that to one portal at once (Scrapy 2.19 starts every queued request of a slot
+    together when there is no download delay, as in the tests), and Linux drops the SYN of
+    each connection past the backlog: the client sends it again only after 1 s, so under
+    ``DOWNLOAD_TIMEOUT=1`` an ordinary page failed as "User timeout caused connection
+    failure" (tests/test_hostile.py).  128 is nginx's and Linux's usual minimum."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def _handler_for(site: Site):
     class Handler(BaseHTTPRequestHandler):
         server_version = "SamplePortal/1.0"
@@ -66,14 +79,13 @@ class SamplePortals:
 
     def __init__(self, base_port: int = 0, sites: list[str] | None = None):
         self.sites: dict[str, Site] = {}
-        self.servers: list[ThreadingHTTPServer] = []
+        self.servers: list[SampleServer] = []
         self.threads: list[threading.Thread] = []
         for i, cls in enumerate(SITE_CLASSES):
             if sites and cls.key not in sites:
                 continue
             site = cls()
-            server = ThreadingHTTPServer(("127.0.0.1", base_port + i if base_port else 0), _handler_for(site))
-            server.daemon_threads = True
+            server = SampleServer(("127.0.0.1", base_port + i if base_port else 0), _handler_for(site))
             site.port = server.server_address[1]
             self.sites[site.key] = site
             self.servers.append(server)
