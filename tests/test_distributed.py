@@ -117,9 +117,12 @@ def test_three_workers_share_one_crawl(tmp_path, redis_url):
         registry = sp.write_registry(tmp_path / "portals.csv")
         db = tmp_path / "archive.db"
         store = start_store_worker(redis_url, db, tmp_path)
-        # a small delay per site stretches the small sample crawl over the workers' start-up
-        # (each starts Scrapy and its parse workers), so every worker finds work to share
-        workers = start_workers(3, registry, redis_url, tmp_path, settings={"DOWNLOAD_DELAY": "0.3"})
+        # Eight small portals: a worker takes up to CONCURRENT_REQUESTS requests off the shared
+        # queue at once (64 by default, sized for thousands of portals — then every site's queue
+        # is short), so one fast starter could take the whole sample crawl. Eight at a time and a
+        # small delay per site leave work for every worker.
+        workers = start_workers(3, registry, redis_url, tmp_path,
+                                settings={"CONCURRENT_REQUESTS": "8", "DOWNLOAD_DELAY": "0.3"})
         for w in workers:
             assert w.wait(240) == 0, logs(tmp_path)
         assert store.wait(120) == 0, logs(tmp_path)
