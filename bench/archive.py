@@ -4,7 +4,7 @@ through Datasette's JSON API, next to a plain trigram FTS5 index of the same dat
     python bench/archive.py              # 100,000 synthetic reports (takes a while)
     python bench/archive.py -n 2000      # a quick run
 
-Synthetic reports are built from the real texts in tests/fixtures/shared (seed, labelled, corpus
+Synthetic reports are built from the real texts in tests/fixtures/public (seed, labelled, corpus
 docs): six sections of corpus paragraphs, varied agencies, years and table numbers.
 Search: 200 queries of 1–6 characters cut from the corpus text, each sent as
 ``/<db>/reports.json?_search=<q>`` to an in-process Datasette (ASGI, no network), once
@@ -166,7 +166,7 @@ def main(argv=None) -> int:
     ap.add_argument("-n", "--reports", type=int, default=100_000, help="synthetic reports (default 100,000)")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--dir", help="where to write the databases (default: a temporary folder, removed)")
-    ap.add_argument("--shared", default=str(REPO / "tests" / "fixtures" / "shared"))
+    ap.add_argument("--shared", default=str(REPO / "tests" / "fixtures" / "public"))
     args = ap.parse_args(argv)
 
     paras = corpus_paragraphs(Path(args.shared))

@@ -1,6 +1,6 @@
 """Attachment benchmark: pages/s of PDF table extraction, and its cost relative to pypdf.
 
-For each PDF (the three real reports in tests/fixtures/shared/corpus/labelled, plus any given),
+For each PDF (the three real reports in tests/fixtures/public/corpus/labelled, plus any given),
 times, side by side in the same run:
 
 - full: ``parse_document(pdf_bytes)`` — pypdf layout-mode text of every page, the
@@ -10,7 +10,7 @@ times, side by side in the same run:
 - layout: pypdf's ``extract_text(extraction_mode="layout")`` alone, to show where
   the time of a full parse goes.
 
-    python bench/attachments.py [--rounds 5] [--shared tests/fixtures/shared] [--also more.pdf …]
+    python bench/attachments.py [--rounds 5] [--shared tests/fixtures/public] [--also more.pdf …]
 
 Optional: ``--docx`` adds the DOCX fixtures, ``--ocr`` the scanned fixture (one round).
 """
@@ -46,7 +46,7 @@ def layout(data: bytes) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shared", type=Path, default=REPO / "tests" / "fixtures" / "shared")
+    ap.add_argument("--shared", type=Path, default=REPO / "tests" / "fixtures" / "public")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--also", type=Path, nargs="*", default=[], help="more PDF files")
     ap.add_argument("--docx", action="store_true", help="also time the DOCX fixtures")

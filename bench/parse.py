@@ -1,9 +1,9 @@
 """Parser benchmark: reports/s, peak RSS, and the cost of a full parse relative to lxml.
 
-Parses every HTML and text document in tests/fixtures/shared/corpus (and the seed) and, side by
+Parses every HTML and text document in tests/fixtures/public/corpus (and the seed) and, side by
 side in the same run, times a bare ``lxml.html.fromstring`` of the same bytes.
 
-    python bench/parse.py [--rounds 20] [--shared tests/fixtures/shared] [--also tests/fixtures/reports]
+    python bench/parse.py [--rounds 20] [--shared tests/fixtures/public] [--also tests/fixtures/reports]
 
 Targets (issue 2): median ratio full/lxml <= 5; >= 100 reports/s on one core.
 The rate on run-together text dumps (tests/fixtures/shapes/runtogether_*.txt: every cell run
@@ -38,7 +38,7 @@ def documents(shared: Path, also: list[Path]) -> list[Path]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shared", type=Path, default=REPO / "tests" / "fixtures" / "shared")
+    ap.add_argument("--shared", type=Path, default=REPO / "tests" / "fixtures" / "public")
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--also", type=Path, nargs="*", default=[], help="more folders of documents")
     args = ap.parse_args()

@@ -3,7 +3,7 @@
 Labels are matched on their whitespace-free text by short distinctive phrases, so
 variants and typos still land on the right key (规范性文件 / 行政规范性文件,
 "其他法律行政止公开", "危及“三安全一稳定”" split over lines). The keys are the
-project's contract (``../shared/reference/report-template.md``).
+project's contract (``tests/fixtures/public/reference/report-template.md``).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """One document in, one checked record out: :func:`parse_document`.
 
 The record's keys are the contract described in
-``../shared/reference/report-template.md`` ("The parsed record"), plus:
+``tests/fixtures/public/reference/report-template.md`` ("The parsed record"), plus:
 ``kind`` (report / not_report / unreadable), ``format``, ``encoding``,
 ``balance_ok``, ``raw_cells`` (each cell as printed, "" for blank),
 ``derived_cells`` ([table, row, column] of values the parser derived),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO / "tests" / "fixtures" / "shared"  # copies of the steering repo's shared/ (see its README)
+SHARED = REPO / "tests" / "fixtures" / "public"  # copies of the steering repo's shared/ (see its README)
 ARTIFACTS = REPO / "artifacts"  # gitignored; CI keeps it as the test artifacts folder
 
 

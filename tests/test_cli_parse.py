@@ -55,7 +55,7 @@ def test_bad_input_is_one_line_error(tmp_path, content, message):
 
 
 def test_parse_accepts_a_pdf_attachment():
-    pdf = Path(__file__).resolve().parent / "fixtures" / "shared" / "corpus" / "labelled" / "003.pdf"
+    pdf = Path(__file__).resolve().parent / "fixtures" / "public" / "corpus" / "labelled" / "003.pdf"
     out = xxgk("parse", str(pdf))
     assert out.returncode == 0, out.stderr
     record = json.loads(out.stdout)

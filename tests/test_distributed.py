@@ -132,7 +132,7 @@ def test_three_workers_share_one_crawl(tmp_path, redis_url):
         assert len(stats["xxgk/distributed/workers"]) == 3 and not stats["xxgk/distributed/workers_lost"]
         per_worker = stats["xxgk/distributed/requests_per_worker"]
         # the work was shared: a worker that starts late on a loaded machine may find the small
-        # sample crawl already taken, so "shared" means at least two workers fetched pages
+        # sample crawl already taken, so sharing means at least two workers fetched pages
         assert len(per_worker) == 3 and sum(1 for n in per_worker.values() if n > 0) >= 2, per_worker
         # the run's per-portal summary is the sum of the workers': same as a one-process crawl's
         assert stats["xxgk/portals"]["sample-blocked"]["blocked"] >= 1

@@ -25,7 +25,7 @@ from tests.expected import field_diffs
 from tests.tools import require
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO / "tests" / "fixtures" / "shared"
+SHARED = REPO / "tests" / "fixtures" / "public"
 LABELLED = SHARED / "corpus" / "labelled"
 FIXTURES = REPO / "tests" / "fixtures" / "attachments"
 

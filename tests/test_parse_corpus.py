@@ -1,8 +1,8 @@
 """Real documents reproduce their hand-checked records, field by field.
 
-The seed and tests/fixtures/shared/corpus/labelled (copies of ../shared) are real reports (text of real PDFs);
+The seed and tests/fixtures/public/corpus/labelled (copies of the project's shared corpus) are real reports (text of real PDFs);
 tests/fixtures/reports are report pages built in real portal markup from them;
-tests/fixtures/shared/corpus/docs are real portal pages whose metadata manifest.json gives.
+tests/fixtures/public/corpus/docs are real portal pages whose metadata manifest.json gives.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pipelines import parse_document
 from tests.expected import field_diffs
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO / "tests" / "fixtures" / "shared"
+SHARED = REPO / "tests" / "fixtures" / "public"
 FIXTURES = REPO / "tests" / "fixtures" / "reports"
 
 

@@ -32,12 +32,12 @@ def test_every_extract_is_cited():
     assert uncited == set()
     assert on_disk == EXTRACTS
     for name in EXTRACTS:
-        assert SOURCES[name]["from"].startswith("tests/fixtures/shared/corpus/labelled/")
+        assert SOURCES[name]["from"].startswith("tests/fixtures/public/corpus/labelled/")
 
 
 @pytest.mark.parametrize("name", EXTRACTS)
 def test_extract_reproduces_the_hand_checked_record(name):
-    expected = json.loads((FIX / "shared" / "corpus" / SOURCES[name]["expected"]).read_text("utf-8"))
+    expected = json.loads((FIX / "public" / "corpus" / SOURCES[name]["expected"]).read_text("utf-8"))
     record = parse_document((SHAPES / name).read_bytes())
     n, diffs = field_diffs(record, expected)
     assert diffs == []
@@ -169,7 +169,7 @@ def test_property_detached_labels_exact_or_untouched(table):
 def test_pdftotext_numbers_printed_before_their_label(name):
     """`pdftotext` of the real PDFs: 本年处理决定数量 / 550 / 行政许可 — the label is put back
     before its number, so every table-2 cell reads as the hand-checked record has it."""
-    expected = json.loads((FIX / "shared" / "corpus" / SOURCES[name]["expected"]).read_text("utf-8"))
+    expected = json.loads((FIX / "public" / "corpus" / SOURCES[name]["expected"]).read_text("utf-8"))
     record = parse_document((SHAPES / name).read_bytes())
     assert record["title"] == expected["title"]
     assert record["agency"] == expected["agency"]

@@ -20,7 +20,7 @@ from tests.expected import field_diffs
 
 FIX = Path(__file__).parent / "fixtures"
 SHAPES = FIX / "shapes"
-MANIFEST = {d["file"]: d for d in json.loads((FIX / "shared" / "corpus" / "manifest.json").read_text("utf-8"))}
+MANIFEST = {d["file"]: d for d in json.loads((FIX / "public" / "corpus" / "manifest.json").read_text("utf-8"))}
 
 
 def test_collector_copy_of_a_real_page_reads_the_original():
@@ -40,7 +40,7 @@ def test_collector_copy_of_a_real_page_reads_the_original():
     assert record["list_title"] is None and record["list_date"] is None
     assert record["warnings"] == []
     # the same page parsed bare gives the same metadata
-    bare = parse_document((FIX / "shared" / "corpus" / "docs" / "101.html").read_bytes())
+    bare = parse_document((FIX / "public" / "corpus" / "docs" / "101.html").read_bytes())
     for k in ("title", "agency", "report_year", "publish_date", "publish_datetime", "source", "clicks"):
         assert bare[k] == record[k], k
 

@@ -86,7 +86,7 @@ JILIN = {
 
 def test_real_jilin_form():
     """docs/122.html: 不填 and empty cells absent; both columns read; the 18年发生数 column is this_year."""
-    record = parse_document((FIX / "shared" / "corpus" / "docs" / "122.html").read_bytes())
+    record = parse_document((FIX / "public" / "corpus" / "docs" / "122.html").read_bytes())
     assert record["kind"] == "report"
     assert record["template"] == "old"
     assert record["report_year"] == 2018
@@ -97,7 +97,7 @@ def test_real_jilin_form():
 
 def test_reports_without_the_table_have_none():
     for name in ("101.html", "120.html", "121.html"):
-        record = parse_document((FIX / "shared" / "corpus" / "docs" / name).read_bytes())
+        record = parse_document((FIX / "public" / "corpus" / "docs" / name).read_bytes())
         assert record["old_statistics"] is None and record["old_statistics_units"] is None
     record = parse_document((FIX / "reports" / "trs_qinghuai_city_2024.html").read_bytes())
     assert record["old_statistics"] is None

@@ -1,6 +1,6 @@
 """One test per quirk listed in the reference, on small cuts of real documents.
 
-The cuts in tests/fixtures/quirks/ are verbatim slices of ../shared/corpus and the
+The cuts in tests/fixtures/quirks/ are verbatim slices of tests/fixtures/public/corpus and the
 seed; the inline HTML snippets reproduce markup real portals serve.
 """
 from __future__ import annotations

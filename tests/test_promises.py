@@ -32,7 +32,7 @@ from tests.crawl_helpers import query, run_crawl
 
 FIXTURES = Path(__file__).parent / "fixtures"
 QINGHUAI = FIXTURES / "reports" / "trs_qinghuai_city_2024.html"   # a real report, tables 2-4 in full
-SEED = FIXTURES / "shared" / "seed" / "tuoli-2023-report.txt"          # the real seed, as text
+SEED = FIXTURES / "public" / "seed" / "tuoli-2023-report.txt"          # the real seed, as text
 
 
 def qinghuai_with(*replacements: tuple[str, str, int]) -> dict:
