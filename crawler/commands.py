@@ -167,8 +167,8 @@ SKIP_WORDS = {"infographic": "图解 / 图片版", "interpretation": "解读", "
               "other_report": "other reports (not the annual report)"}
 
 
-def _named_counts(rows, name_first: bool = False) -> str:
-    return ", ".join(f"{name} {n}" if name_first else f"{n} {name}" for name, n in rows)
+def _named_counts(rows) -> str:
+    return ", ".join(f"{name} {n}" for name, n in rows)
 
 
 def demo_summary(db: Path, first_log_id: int, totals: dict, warnings: list[str], seconds: float) -> list[str]:
@@ -208,7 +208,7 @@ def demo_summary(db: Path, first_log_id: int, totals: dict, warnings: list[str],
            f"{totals.get('unchanged', 0)} unchanged since the last run"]
     out.append(f"  {totals.get('tables_parsed', 0)} tables parsed; "
                + (f"failed checks {sum(n for _, n in failed)} in {failed_reports} reports "
-                  f"({_named_counts(failed, name_first=True)}; query failed_checks): a report's own numbers "
+                  f"({_named_counts(failed)}; query failed_checks): a report's own numbers "
                   "that do not add up (crossyear_*: a report against the year before)" if failed
                   else "failed checks 0 (every report's numbers add up)"))
     out.append(f"  {n_files} attachment files in {db}.files/ ({totals.get('attachments', 0)} downloaded this run), "

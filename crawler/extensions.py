@@ -8,7 +8,7 @@
   When the spider opens, a portal whose registry row names no column starts from the columns
   the archive's ``portals`` table remembers (found by an earlier crawl or set by a person)
   instead of discovering them again.
-* :class:`PortalStatusMiddleware` — a downloader middleware, outermost (it sees each request
+* :class:`PortalProgressMiddleware` — a downloader middleware, outermost (it sees each request
   once and its final outcome, after retries): tracks what every portal still has queued or
   in flight — discovery (home, hub), list, article and counter requests alike — for the
   progress line. (A portal's status and its ``unreachable`` / ``robots_pages`` counts are
@@ -142,7 +142,7 @@ def _error_reason(exc: Exception) -> str:
     return f"{name}: {text}" if text else name
 
 
-class PortalStatusMiddleware:
+class PortalProgressMiddleware:
     """Outermost downloader middleware (``DOWNLOADER_MIDDLEWARES`` priority 1)."""
 
     def __init__(self, crawler):
@@ -152,7 +152,7 @@ class PortalStatusMiddleware:
         self.started: set[str] = set()
         crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
-        crawler.xxgk_portal_status = self
+        crawler.xxgk_portal_progress = self
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -265,7 +265,7 @@ class ProgressExtension:
     def line(self) -> str:
         spider = self.crawler.spider
         total = len(getattr(spider, "portals", []) or [])
-        tracker = getattr(self.crawler, "xxgk_portal_status", None)
+        tracker = getattr(self.crawler, "xxgk_portal_progress", None)
         done = tracker.done() if tracker is not None else 0
         return progress_line(min(done, total), total, self.crawler.stats.get_stats(), time.monotonic() - self.t0)
 

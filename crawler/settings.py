@@ -86,7 +86,7 @@ DNS_RESOLVER = "crawler.middlewares.GuardedResolver"
 HTTPERROR_ALLOWED_CODES = [304, 403, 404, 410, 412, 521]
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.extensions.PortalStatusMiddleware": 1,            # outermost: unreachable / robots, progress
+    "crawler.extensions.PortalProgressMiddleware": 1,          # outermost: what each portal still has to do (progress)
     "crawler.middlewares.PortalGuardMiddleware": 50,           # before robots.txt
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,

@@ -293,14 +293,19 @@ def other_dates(furniture: str) -> set:
     return out
 
 
+def _first_date(fields: dict[str, str], names, how: str):
+    """(date, datetime|None, how) from the first of *names* in *fields* that holds a date."""
+    for name in names:
+        if fields.get(name):
+            got = _parse_date(fields[name])
+            if got:
+                return got[0], got[1], f"{how} {name}"
+    return None
+
+
 def cms_date(meta: dict[str, str], fields=CMS_DATE_FIELDS):
     """(date, datetime|None, how) from the page's CMS fields (meta tags, <publishtime>…)."""
-    for name in fields:
-        if meta.get(name):
-            got = _parse_date(meta[name])
-            if got:
-                return got[0], got[1], f"meta {name}"
-    return None
+    return _first_date(meta, fields, "meta")
 
 
 def find_publish_date(furniture: str, meta: dict[str, str]):
@@ -349,12 +354,8 @@ def header_fields(rows: list[list[str]]) -> dict[str, str]:
 
 
 def header_date(fields: dict[str, str], labels=("公开日期", "发布日期", "发布时间")):
-    for label in labels:
-        if fields.get(label):
-            got = _parse_date(fields[label])
-            if got:
-                return got[0], got[1], f"header {label}"
-    return None
+    """(date, datetime|None, how) from the page's header table (公开日期 …)."""
+    return _first_date(fields, labels, "header")
 
 
 def is_source_name(value: str | None) -> bool:

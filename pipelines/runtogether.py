@@ -18,6 +18,7 @@ import itertools
 import re
 
 from .labels import (_APP_KEYS, _APP_RE, _ACTIVE_KEYS, _ACTIVE_RE, ACTIVE_2019, ACTIVE_2021, APPLICANT_COLUMNS,
+                     APPLICATION_ROWS,
                      MONEY, RESULT_ROWS, REVIEW_BLOCKS, REVIEW_COLUMNS)
 from .values import fold, to_number, yuan_to_wan
 
@@ -25,16 +26,9 @@ MAX_DIGITS = 7          # no cell of these tables is longer
 MAX_CANDIDATES = 64     # splits of one row beyond this: the row is not determined
 MAX_COMBINATIONS = 20000
 
-# the order rows are printed in (the merged （六）其他处理 row before its sub-rows)
-APP_ORDER = ("new_received", "carried_over", "granted", "partially_granted",
-             "denied.state_secret", "denied.law_forbidden", "denied.security_stability",
-             "denied.third_party", "denied.internal_affairs", "denied.process_info",
-             "denied.enforcement_files", "denied.query_matters",
-             "unable.not_held", "unable.needs_creation", "unable.unclear",
-             "not_handled.complaint", "not_handled.repeated", "not_handled.publication",
-             "not_handled.excessive", "not_handled.confirm",
-             "other", "other.no_correction", "other.no_fee", "other.misc",
-             "total_handled", "carried_forward")
+# the order rows are printed in: the template's, with the merged （六）其他处理 row before its sub-rows
+APP_ORDER = tuple(k for k in APPLICATION_ROWS if k != "other")
+APP_ORDER = APP_ORDER[:APP_ORDER.index("other.no_correction")] + ("other",) + APP_ORDER[APP_ORDER.index("other.no_correction"):]
 
 _GAP = "|"
 _BLANK = "—"

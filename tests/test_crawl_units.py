@@ -114,8 +114,8 @@ def test_progress_tracker_forgets_dropped_requests():
     from scrapy.http import Request
     from scrapy.utils.test import get_crawler
 
-    from crawler.extensions import PortalStatusMiddleware
-    mw = PortalStatusMiddleware(get_crawler())
+    from crawler.extensions import PortalProgressMiddleware
+    mw = PortalProgressMiddleware(get_crawler())
     home = Request("http://a/", meta={"portal": "a", "kind": "home"})
     dup = Request("http://a/t1.html", meta={"portal": "a", "kind": "article"})
     mw.request_scheduled(home)
