@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import resource
+import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -56,6 +57,9 @@ def limit_record(url: str | None, why: str) -> dict:
     return record
 
 
+REPLACEMENT_GRACE = 1.0   # seconds a replacement worker may take to start
+
+
 class ParsePool:
     """A pool of parse workers; :meth:`submit` returns a future of the record."""
 
@@ -66,6 +70,7 @@ class ParsePool:
         self.memory_mb = memory_mb
         self.workers = max(1, workers)
         self._pool = self._new_pool()
+        self._lost_at = 0.0       # when a worker was last killed or died (a replacement then starts)
 
     def _new_pool(self) -> ProcessPool:
         # forkserver: workers do not inherit the crawler's reactor and threads
@@ -88,9 +93,11 @@ class ParsePool:
             try:
                 outer.set_result(f.result())
             except FutureTimeout:
+                self._lost_at = time.monotonic()
                 outer.set_result(limit_record(url, f"time limit: the parse took more than {timeout:g} s; "
                                                    "stopped, not parsed"))
             except (ProcessExpired, BrokenProcessPool) as exc:
+                self._lost_at = time.monotonic()
                 outer.set_result(limit_record(url, f"memory limit: the parse worker died ({exc}); not parsed"))
             except MemoryError:
                 outer.set_result(limit_record(url, f"memory limit: the parse needed more than {self.memory_mb} MB; "
@@ -102,5 +109,10 @@ class ParsePool:
         return outer
 
     def close(self) -> None:
+        # a worker replacing one that was killed is still being forked by the forkserver for a
+        # moment; stopping the pool then makes that child fail (a traceback on stderr)
+        wait = REPLACEMENT_GRACE - (time.monotonic() - self._lost_at)
+        if wait > 0:
+            time.sleep(wait)
         self._pool.stop()
         self._pool.join(timeout=10)

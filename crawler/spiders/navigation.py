@@ -322,7 +322,9 @@ class Navigation:
                 continue
             req = self.list_request(s.url, portal, s.url, meta={"sub_depth": depth + 1})
             column = response.request.cb_kwargs.get("column") or response.url
-            self._column_root.setdefault(s.url, self._column_root.get(column, column))
+            if s.url not in portal.columns:   # a column of the portal's own is its own root,
+                # whichever page happens to link it first (column_emptied compares runs)
+                self._column_root.setdefault(s.url, self._column_root.get(column, column))
             if req is not None:
                 self.found_column(portal, s.url, f"{s.how}: {s.text}" if s.text else s.how, response.url)
                 self.count(portal, "sublists")
