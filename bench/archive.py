@@ -28,71 +28,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from db.schema import APPLICATION_COLS, APPLICATION_ROWS, REVIEW_COLS, REVIEW_ROWS  # noqa: E402
+from bench import synthetic  # noqa: E402
 from db import datasette_plugin  # noqa: E402
 from db.store import Archive  # noqa: E402
 
 CJK = re.compile(r"[\u3400-\u9fff]")
-REGIONS = ["托里县", "洪泽区", "淮安市", "柘城县", "安图县", "鄂尔多斯市", "塔城地区", "商丘市", "吉林市",
-           "伊犁州", "乌鲁木齐市", "南京市", "苏州市", "郑州市", "长春市"]
-DEPTS = ["人民政府", "政务服务中心", "财政局", "教育局", "公安局", "自然资源局", "卫生健康委员会", "市场监督管理局",
-         "生态环境局", "住房和城乡建设局", "交通运输局", "农业农村局", "人力资源和社会保障局", "司法局", "民政局"]
-
-
-def corpus_paragraphs(shared: Path) -> list[str]:
-    import lxml.html
-
-    texts = []
-    for p in sorted(shared.rglob("*")):
-        if p.suffix == ".txt":
-            texts.append(p.read_text("utf-8", errors="replace"))
-        elif p.suffix == ".html":
-            doc = lxml.html.fromstring(p.read_bytes())
-            for bad in doc.xpath("//script|//style"):
-                bad.drop_tree()
-            texts.append(doc.text_content())
-    paras = []
-    for t in texts:
-        paras += [re.sub(r"\s+", " ", b).strip() for b in re.split(r"\n\s*\n", t)]
-    return [p for p in paras if len(CJK.findall(p)) >= 20]
-
-
-def synthetic_record(i: int, rng: random.Random, paras: list[str]) -> dict:
-    region = rng.choice(REGIONS)
-    agency = region + rng.choice(DEPTS) + (f"第{i % 97}分局" if i % 5 == 0 else "")
-    year = rng.randint(2019, 2024)
-    headings = ["总体情况", "主动公开政府信息情况", "收到和处理政府信息公开申请情况",
-                "政府信息公开行政复议、行政诉讼情况", "存在的主要问题及改进情况", "其他需要报告的事项"]
-    sections = [{"number": n + 1, "heading": h,
-                 "text": " ".join(rng.choice(paras) for _ in range(rng.randint(1, 4)))}
-                for n, h in enumerate(headings)]
-    apps = {}
-    for row in APPLICATION_ROWS:
-        if row in ("other",):
-            continue
-        vals = {c: rng.choice([0, 0, 0, rng.randint(0, 50), rng.randint(0, 3000)]) for c in APPLICATION_COLS[:-1]}
-        vals["total"] = sum(vals.values())
-        apps[row] = vals
-    reviews = {}
-    for row in REVIEW_ROWS:
-        vals = {c: rng.randint(0, 20) for c in REVIEW_COLS[:-1]}
-        vals["total"] = sum(vals.values())
-        reviews[row] = vals
-    return {
-        "title": f"{agency}{year}年政府信息公开工作年度报告", "agency": agency, "report_year": year,
-        "publish_date": f"{year + 1}-{rng.randint(1, 4):02d}-{rng.randint(1, 28):02d}", "template": "2021",
-        "kind": "report", "clicks": rng.randint(0, 20000), "sections": sections,
-        "active_disclosure": {"regulations": {"made": rng.randint(0, 5), "repealed": 0, "in_force": rng.randint(0, 40)},
-                              "normative_documents": {"made": rng.randint(0, 30), "repealed": rng.randint(0, 9),
-                                                      "in_force": rng.randint(0, 90)},
-                              "licensing": {"decisions": rng.randint(0, 500000)},
-                              "punishment": {"decisions": rng.randint(0, 90000)},
-                              "enforcement": {"decisions": rng.randint(0, 9000)},
-                              "fees": {"amount": round(rng.uniform(0, 100000), 2)}},
-        "applications": apps, "reviews_litigation": reviews,
-        "checks": [{"name": "applications_balance", "status": rng.choice(["pass"] * 9 + ["fail"]), "detail": ""}],
-        "parser_version": "bench",
-    }
 
 
 def queries(paras: list[str], n: int = 200, seed: int = 3) -> list[str]:
@@ -161,15 +101,43 @@ async def measure(ds, db: str, qs: list[str], extra: dict, raw_quote: bool,
     return times, empty
 
 
+def load(archive_path: Path, n: int, paras: list[str], start: int = 0) -> float:
+    """Store synthetic reports start..start+n-1 through Archive.store(); seconds spent storing
+    (building the records and their HTML is not counted)."""
+    rng = random.Random(42 + start)
+    pubs = synthetic.publishers()
+    archive = Archive(archive_path)
+    spent = 0.0
+    t_report = time.perf_counter()
+    for i in range(start, start + n):
+        rec, meta = synthetic.record(i, rng, paras, pubs)
+        raw = synthetic.render_html(rec)
+        t0 = time.perf_counter()
+        archive.store(rec, raw, meta)
+        spent += time.perf_counter() - t0
+        if (i + 1 - start) % 10_000 == 0:
+            print(f"  stored {i + 1 - start:,} ({(i + 1 - start) / spent:,.0f} reports/s; "
+                  f"{time.perf_counter() - t_report:,.0f} s wall)", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    archive.flush_index()  # the last queued versions become searchable: part of the load
+    spent += time.perf_counter() - t0
+    archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    archive.db.execute("ANALYZE")
+    archive.db.close()
+    return spent
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", "--reports", type=int, default=100_000, help="synthetic reports (default 100,000)")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--dir", help="where to write the databases (default: a temporary folder, removed)")
+    ap.add_argument("--reuse", action="store_true", help="measure the archive already in --dir (no load)")
+    ap.add_argument("--load-only", action="store_true", help="load, then stop (build an archive for --reuse)")
     ap.add_argument("--shared", default=str(REPO / "tests" / "fixtures" / "public"))
     args = ap.parse_args(argv)
 
-    paras = corpus_paragraphs(Path(args.shared))
+    paras = synthetic.corpus_paragraphs(Path(args.shared))
     if not paras:
         print(f"no corpus text under {args.shared}", file=sys.stderr)
         return 2
@@ -181,30 +149,18 @@ def main(argv=None) -> int:
         tmp = tempfile.TemporaryDirectory(prefix="xxgk-bench-")
         out = Path(tmp.name)
     archive_path, trigram_path = out / "archive.db", out / "trigram.db"
-    for p in (archive_path, trigram_path):
+    for p in ((trigram_path,) if args.reuse else (archive_path, trigram_path)):
         for suffix in ("", "-wal", "-shm"):
             Path(str(p) + suffix).unlink(missing_ok=True)
 
-    rng = random.Random(42)
-    archive = Archive(archive_path)
-    records = (synthetic_record(i, rng, paras) for i in range(args.reports))
-    t0 = time.perf_counter()
-    gen_time = 0.0
-    for i in range(args.reports):
-        g0 = time.perf_counter()
-        rec = next(records)
-        raw = ("<html><body>" + rec["title"] + "".join(s["text"] for s in rec["sections"]) + "</body></html>").encode()
-        gen_time += time.perf_counter() - g0
-        archive.store(rec, raw, {"url": f"http://bench.invalid/{i}.html", "http_status": 200,
-                                 "fetched_at": "2025-01-01T00:00:00+00:00"})
-        if args.reports >= 10_000 and (i + 1) % 10_000 == 0:
-            el = time.perf_counter() - t0 - gen_time
-            print(f"  stored {i + 1:,} ({(i + 1) / el:,.0f} reports/s)", file=sys.stderr, flush=True)
-    archive.flush_index()  # the last queued versions become searchable: part of the load
-    load_s = time.perf_counter() - t0 - gen_time
-    archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    archive.db.execute("ANALYZE")
-    archive.db.close()
+    load_s = None
+    if args.reuse and archive_path.exists():
+        print(f"reusing {archive_path}", file=sys.stderr)
+    else:
+        load_s = load(archive_path, args.reports, paras)
+    if args.load_only:
+        print(f"loaded {args.reports:,} reports in {load_s:,.1f} s ({args.reports / load_s:,.0f} reports/s)")
+        return 0
     trigram_s = build_trigram(archive_path, trigram_path)
 
     from datasette.app import Datasette
