@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from collections import OrderedDict
+from urllib.parse import parse_qs
 
 from datasette import hookimpl
 from datasette.filters import FilterArguments
@@ -111,6 +113,7 @@ def asgi_wrapper(datasette):
                     return
                 await send(message)
 
+            scope = await _broad_scope(datasette, scope)
             await app(scope, receive, bounded_send)
             if held:
                 await send(held.pop())
@@ -121,11 +124,12 @@ def asgi_wrapper(datasette):
 
 # ---------------------------------------------------------------- the search box of a table
 # A condition in the page query, the row count and every facet query would look the index
-# up three or more times per page view. Here the matching keys are found once per request
-# (_hit_sql or _lookup_sql), and the page, count and facets are restricted to exactly that
+# up three or more times per page view. Here the matching versions are found once per request
+# (_probe), their keys once (_lookup_sql), and the page, count and facets are restricted to exactly that
 # set (_plan: every row up to the largest key at search time, the keys looked up, a byte
 # per key, or all but these keys). Same rows, one index lookup.
 _SPARSE = 4  # under 1/4 of the table: look the keys up; else scan and test each row
+# (a search broader than the exact limit is tested row by row instead: see _probe)
 
 
 def _plan(hits: int, total: int, max_pk: int) -> str:
@@ -154,39 +158,18 @@ def _bitmap(max_pk: int, keys: list[int], dense: bool) -> bytes:
     return bytes(bits)
 
 
-# reports: one pass over the table (its rows are small); sections: the rows are found through
-# the index on version_id (a pass would read every section's text: seconds at 100,000 reports)
-_TARGETS = {"reports": (search.report_hit, "pass"), "sections": (search.section_hit, "lookup")}
-
-
 def _lookup_sql(table: str, pk: str, hit_sql: str) -> str:
     """The matching keys found by the condition itself (through an index), then counted."""
     t, k = escape_sqlite(table), escape_sqlite(pk)
-    return f"""with hits(id) as materialized (select {k} from {t} where {hit_sql}),
-  n(hits, total, max_pk) as (select (select count(*) from hits), (select count(*) from {t}),
-                                    (select max({k}) from {t}))
-select hits, total, max_pk,
-  case when hits * 2 > total
-    then (select json_group_array({k}) from {t} where {k} not in (select id from hits))
-    else (select json_group_array(id) from (select id from hits order by id)) end
-from n"""
-
-
-def _hit_sql(table: str, pk: str, hit_sql: str) -> str:
-    """One pass over the table: SQLite reads the search index once into a temporary
-    b-tree, then tests every row's condition against it."""
-    t, k = escape_sqlite(table), escape_sqlite(pk)
-    return f"""select count(*) filter (where h), count(*), max({k}),
-  case when count(*) filter (where h) * 2 > count(*)
-    then json_group_array({k}) filter (where not h) else json_group_array({k}) filter (where h) end
-from (select {k}, ({hit_sql}) as h from {t} order by {k})"""
+    return f"""with hits(id) as materialized (select {k} from {t} where {hit_sql})
+select (select count(*) from hits), (select json_group_array(id) from (select id from hits order by id))"""
 
 
 # The matching keys of recent searches, per table and query, while the file is unchanged:
 # the next page, another facet or the same search again costs no index lookup. A commit
 # changes the file's header (rollback journal: its change counter) or its WAL (appended
 # frames; a WAL started over gets new salts in its header), so the key changes with it.
-_CACHE: "OrderedDict[tuple, tuple]" = OrderedDict()
+_CACHE: "OrderedDict[tuple, object]" = OrderedDict()
 CACHE_SIZE = 32
 
 
@@ -204,19 +187,110 @@ def _file_state(path: str | None) -> tuple | None:
     return tuple(state)
 
 
-async def _search_keys(db, table: str, pk: str, hit: str, params: dict, how: str = "pass") -> tuple:
+async def _cached(db, key: tuple, compute):
+    """``await compute()``, kept while the file is unchanged (see _CACHE)."""
     state = _file_state(db.path)
-    key = (db.path, state, table, pk, hit, how, tuple(sorted(params.items())))
+    key = (db.path, state, *key)
     if state is not None and key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
-    sql = (_lookup_sql if how == "lookup" else _hit_sql)(table, pk, hit)
-    result = tuple((await db.execute(sql, params)).first())
+    result = await compute()
     if state is not None and _file_state(db.path) == state:  # nothing committed meanwhile
         _CACHE[key] = result
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
     return result
+
+
+async def _table_size(db, table: str, pk: str) -> tuple[int, int]:
+    """(rows, largest key) of a table."""
+    t, k = escape_sqlite(table), escape_sqlite(pk)
+
+    async def compute():
+        row = (await db.execute(f"select count(*), coalesce(max({k}), 0) from {t}")).first()
+        return int(row[0]), int(row[1])
+    return await _cached(db, ("size", table, pk), compute)
+
+
+async def _search_keys(db, table: str, pk: str, hit: str, params: dict) -> tuple:
+    """(hits, rows, largest key, keys as JSON: the hits, or when more than half the rows
+    match the rows that do not)."""
+    async def compute():
+        hits, keys = (await db.execute(_lookup_sql(table, pk, hit), params)).first()
+        total, max_pk = await _table_size(db, table, pk)
+        if hits * 2 > total:
+            keys = json.dumps(sorted(set(range(1, max_pk + 1)) - set(json.loads(keys)))) \
+                if max_pk <= 8 * total + 1024 else json.dumps([
+                    r[0] for r in await db.execute(
+                        f"select {escape_sqlite(pk)} from {escape_sqlite(table)} where {escape_sqlite(pk)} "
+                        "not in (select value from json_each(:k)) order by 1", {"k": keys})])
+        return hits, total, max_pk, keys
+    return await _cached(db, ("keys", table, pk, hit, tuple(sorted(params.items()))), compute)
+
+
+# ---------------------------------------------------------------- searches that stop early
+# A search reads the index from the newest version down (db.search.probe) and stops after
+# EXACT_LIMIT matching versions: at most SEARCH_EXACT_MIN, or SEARCH_EXACT_SHARE of all
+# versions when that is more. A search that stops before the limit is exact: its keys are
+# known, and the page, its row count and its facets are restricted to them. A broader one
+# (a term most reports contain) is tested row by row as the page is read (db.search.lazy_*):
+# the page's rows are found after a few tests, whatever the order, filters or page asked
+# for; the rows are not counted and there are no facets (every match would have to be read),
+# and the page says so. The cost of a search is therefore bounded by the limit, not by the
+# archive's size (bench/archive.py measures it at 1,000,000 reports).
+SEARCH_EXACT_MIN = 2000
+SEARCH_EXACT_SHARE = 0.02
+_TABLE_PATH = re.compile(r"^/(?P<db>[^/]+)/(?P<table>[^/]+?)(?:\.json)?$")
+
+
+async def _probe(db, query: str) -> dict:
+    """{"broad": bool, "limit": n, "versions": [...] (exact: every matching version, those
+    waiting for the index included)}."""
+    async def compute():
+        sql, params = search.probe(query)
+        if sql is None:
+            return {"broad": False, "limit": 0, "versions": []}
+        newest = (await db.execute("select coalesce(max(id), 0) from versions")).first()[0]
+        limit = max(SEARCH_EXACT_MIN, int(SEARCH_EXACT_SHARE * newest))
+        versions = [r[0] for r in await db.execute(sql, {**params, "xxgk_limit": limit + 1})]
+        if len(versions) > limit:
+            return {"broad": True, "limit": limit, "versions": None}
+        versions += [r[0] for r in await db.execute(search.pending_matches(), params)]
+        return {"broad": False, "limit": limit, "versions": sorted(set(versions))}
+    return await _cached(db, ("probe", query), compute)
+
+
+def _search_request(datasette, scope) -> tuple | None:
+    """(database, table, config, query) of a table page or its JSON with ?_search= on a table
+    whose metadata has xxgk_search (raw mode excluded: an FTS5 expression is evaluated whole)."""
+    if scope.get("type") != "http":
+        return None
+    m = _TABLE_PATH.match(scope.get("path", ""))
+    if not m or m["db"] not in datasette.databases:
+        return None
+    args = parse_qs((scope.get("query_string") or b"").decode("latin-1"), keep_blank_values=True)
+    query = (args.get("_search") or [""])[0]
+    conf = (datasette.table_metadata(m["db"], m["table"]) or {}).get("xxgk_search")
+    if not query or not conf:
+        return None
+    if (args.get("_searchmode") or [conf.get("searchmode")])[0] == "raw":
+        return None
+    return m["db"], m["table"], conf, query
+
+
+async def _broad_scope(datasette, scope) -> dict:
+    """The request's scope with its search probed (scope["xxgk_probe"]); a broad search's
+    query string gets _nocount=1&_nofacet=1, which Datasette reads before any filter."""
+    found = _search_request(datasette, scope)
+    if not found:
+        return scope
+    database, _table, _conf, query = found
+    probed = await _probe(datasette.get_database(database), query)
+    scope = dict(scope, xxgk_probe=(query, probed))
+    if probed["broad"]:
+        qs = scope.get("query_string") or b""
+        scope["query_string"] = qs + (b"&" if qs else b"") + b"_nocount=1&_nofacet=1"
+    return scope
 
 
 @hookimpl(trylast=True)
@@ -231,10 +305,31 @@ def filters_from_request(request, database, table, datasette):
             return FilterArguments([], extra_context=context)
         pk = conf.get("pk", "id")
         raw = request.args.get("_searchmode", conf.get("searchmode")) == "raw"
-        condition, how = _TARGETS[conf["target"]]
-        hit, params = search.raw_hit(search_text) if raw else condition(search_text)
         db = datasette.get_database(database)
-        hits, total, max_pk, keys = await _search_keys(db, table, pk, hit, params, how)
+        description = f'search matches "{search_text}"'
+        if raw:
+            hit, params = search.raw_hit(search_text)
+        else:
+            probed = request.scope.get("xxgk_probe")
+            if not probed or probed[0] != search_text:
+                probed = (search_text, await _probe(db, search_text))
+            probed = probed[1]
+            if probed["broad"]:
+                if conf["target"] == "reports":
+                    where, params = search.lazy_report_hit(search_text, escape_sqlite(table))
+                else:
+                    where, params = search.lazy_section_hit(search_text)
+                description += (f" (a broad search: more than {probed['limit']:,} versions match; rows are "
+                                 "tested as the page is read, not counted, and there are no facets — "
+                                 "add a term or a filter to narrow it)")
+                return FilterArguments([where], params, human_descriptions=[description],
+                                       extra_context=context)
+            hit = "version_id in (select value from json_each(:xxgk_versions))"
+            params = {"xxgk_versions": json.dumps(probed["versions"])}
+            if conf["target"] == "sections":
+                text, text_params = search.section_text_condition(search_text)
+                hit, params = f"{hit} and {text}", {**params, **text_params}
+        hits, total, max_pk, keys = await _search_keys(db, table, pk, hit, params)
         k = escape_sqlite(pk)
         extra = {"_xxgk_max": max_pk}
         plan = _plan(hits, total, max_pk)
@@ -257,7 +352,7 @@ def filters_from_request(request, database, table, datasette):
             extra["_xxgk_keys"] = keys
         return FilterArguments(
             [where], extra,
-            human_descriptions=[f'search matches "{search_text}"'], extra_context=context,
+            human_descriptions=[description], extra_context=context,
         )
 
     return inner

@@ -360,6 +360,12 @@ def _m_parser_fix_check_status(db: sqlite_utils.Database) -> None:
                "WHERE check_status = 'pass'")
 
 
+def _m_scale_reports_by_version(db: sqlite_utils.Database) -> None:
+    """reports looked up by their current version: a search's matching versions become report
+    keys through this index (db/datasette_plugin.py), not by reading every report."""
+    db.execute("CREATE INDEX IF NOT EXISTS idx_reports_version_id ON reports(version_id)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("base tables", _m001_base),
     ("chinese full-text search", _m002_chinese_fts),
@@ -377,6 +383,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("one agency per body: identity_key, merged_into, agency_aliases, agency_merges (issue 15)",
      _m_reader_agency_identity),
     ("check_status not_assessable when no check passed or failed (issue 12)", _m_parser_fix_check_status),
+    ("reports looked up by their current version (issue 16)", _m_scale_reports_by_version),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -478,6 +485,47 @@ def _rows_from_db(conn, version_ids: list[int]) -> dict[int, tuple]:
 def _insert_rows(conn, rows: list[tuple[tuple, tuple]]) -> None:
     conn.executemany(INSERT_TEXT_SQL, [a for a, _ in rows])
     conn.executemany(INSERT_SHORT_SQL, [b for _, b in rows])
+
+
+def unindex(db: sqlite_utils.Database, version_id: int) -> str:
+    """Delete one version's rows from the search index (before its sections change).
+
+    The tables are contentless: FTS5 deletes a row given the values it indexed, recomposed
+    here as store() and rebuild_search_index compose them (_rows_from_db). Deleting values
+    that were not the ones indexed would corrupt the index, so the recomposed row is first
+    tokenized into a scratch table and its token counts per column compared with what the
+    index recorded for that rowid (FTS5's ``*_docsize``). Returns "pending" (not indexed yet),
+    "absent" (no row: nothing to delete), "deleted", or "mismatch" (the index does not hold
+    this text — edited by hand? — nothing deleted: rebuild the index)."""
+    conn = db.conn
+    if conn.execute("SELECT 1 FROM search_pending WHERE version_id = ?", (version_id,)).fetchone():
+        return "pending"
+    indexed = [conn.execute(f"SELECT sz FROM {t}_docsize WHERE id = ?", (version_id,)).fetchone()
+               for t in ("search_text", "search_short")]
+    if indexed == [None, None]:
+        return "absent"
+    rows = _rows_from_db(conn, [version_id]).get(version_id)
+    if rows is None or None in indexed:
+        return "mismatch"
+    text_row, short_row = rows
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.unindex_text USING fts5(title, agency, text, "
+                 "content='', tokenize='trigram')")
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.unindex_short USING fts5(text, content='', "
+                 "detail=none, tokenize='trigram')")
+    try:
+        conn.execute("INSERT INTO temp.unindex_text(rowid, title, agency, text) VALUES (?, ?, ?, ?)", text_row)
+        conn.execute("INSERT INTO temp.unindex_short(rowid, text) VALUES (?, ?)", short_row)
+        recomposed = [conn.execute(f"SELECT sz FROM temp.{t}_docsize WHERE id = ?", (version_id,)).fetchone()
+                      for t in ("unindex_text", "unindex_short")]
+    finally:
+        for t in ("unindex_text", "unindex_short"):
+            conn.execute(f"INSERT INTO temp.{t}({t}) VALUES ('delete-all')")
+    if recomposed != indexed:
+        return "mismatch"
+    conn.execute("INSERT INTO search_text(search_text, rowid, title, agency, text) "
+                 "VALUES ('delete', ?, ?, ?, ?)", text_row)
+    conn.execute("INSERT INTO search_short(search_short, rowid, text) VALUES ('delete', ?, ?)", short_row)
+    return "deleted"
 
 
 def index_pending(db: sqlite_utils.Database, version_ids: list[int] | None = None,

@@ -66,12 +66,12 @@ def report_hit(query: str | None) -> tuple[str, dict]:
     return version_condition(query)
 
 
-def section_hit(query: str | None) -> tuple[str, dict]:
-    """The section's version matches, and the section contains each term (in one of its
-    spellings, :func:`db.chinese.variants`): tested with SQL's ``instr`` on its lower-cased
-    text, or in Python (``chinese_contains``) for the few sections whose folding SQL cannot
-    do (``sections.fold`` = 1)."""
-    cond, params = version_condition(query)
+def section_text_condition(query: str | None) -> tuple[str, dict]:
+    """A condition on a ``sections`` row: the section itself (heading and text) contains each
+    term (in one of its spellings, :func:`db.chinese.variants`): tested with SQL's ``instr`` on
+    its lower-cased text, or in Python (``chinese_contains``) for the few sections whose
+    folding SQL cannot do (``sections.fold`` = 1)."""
+    params = {"xxgk_q": query or ""}
     ts = chinese.terms(query)
     if not ts:
         return "0", params
@@ -83,10 +83,69 @@ def section_hit(query: str | None) -> tuple[str, dict]:
                                          for j in range(len(spellings))) + ")")
     literal = " and ".join(literal)
     folded = "fold = 1 and chinese_contains(coalesce(heading, '') || char(10) || coalesce(text, ''), :xxgk_q)"
-    return f"{cond} and (({literal}) or ({folded}))", params
+    return f"(({literal}) or ({folded}))", params
+
+
+def section_hit(query: str | None) -> tuple[str, dict]:
+    """The section's version matches (:func:`version_condition`), and the section itself
+    contains each term (:func:`section_text_condition`)."""
+    cond, params = version_condition(query)
+    text, text_params = section_text_condition(query)
+    if text == "0":
+        return "0", params
+    return f"{cond} and {text}", {**params, **text_params}
 
 
 def raw_hit(expression: str) -> tuple[str, dict]:
     """Rows (reports or sections) whose version matches an FTS5 expression over search_text."""
     return ("version_id in (select rowid from search_text where search_text match :xxgk_raw)",
             {"xxgk_raw": expression})
+
+
+# ---------------------------------------------------------------- searches that stop early
+def probe(query: str | None) -> tuple[str | None, dict]:
+    """SQL for the newest matching versions, newest first, at most ``:xxgk_limit`` of them: the
+    index is read from the highest rowid down and stops at the limit, so a term found in
+    every report costs no more than a rare one. A query with terms of both lengths is driven
+    by its long terms, each row's short terms looked up by rowid. None: no term."""
+    long, short = chinese.long_match(query), chinese.short_match(query)
+    params = {"xxgk_q": query or "", "xxgk_long": long, "xxgk_short": short}
+    if long:
+        sql = "select rowid from search_text where search_text match :xxgk_long"
+        if short:
+            sql += (" and exists (select 1 from search_short where search_short match :xxgk_short"
+                    " and search_short.rowid = search_text.rowid)")
+    elif short:
+        sql = "select rowid from search_short where search_short match :xxgk_short"
+    else:
+        return None, params
+    return sql + " order by rowid desc limit :xxgk_limit", params
+
+
+def pending_matches() -> str:
+    """SQL: the versions waiting for the index (search_pending) that contain every term."""
+    return _pending_sql()
+
+
+def lazy_report_hit(query: str | None, table: str = "reports") -> tuple[str, dict]:
+    """A condition on a ``reports`` row tested row by row (its version looked up in the index
+    by rowid): for a query most reports match, a page read in any order finds its rows after
+    a few tests, where collecting every match first would read the whole index."""
+    long, short = chinese.long_match(query), chinese.short_match(query)
+    params = {"xxgk_q": query or "", "xxgk_long": long, "xxgk_short": short}
+    tests = []
+    if long:
+        tests.append("exists (select 1 from search_text where search_text match :xxgk_long "
+                     f"and search_text.rowid = {table}.version_id)")
+    if short:
+        tests.append("exists (select 1 from search_short where search_short match :xxgk_short "
+                     f"and search_short.rowid = {table}.version_id)")
+    if not tests:
+        return "0", params
+    return f"(({' and '.join(tests)}) or {table}.version_id in ({_pending_sql()}))", params
+
+
+def lazy_section_hit(query: str | None) -> tuple[str, dict]:
+    """A condition on a ``sections`` row tested on its own text only: a section that contains
+    every term belongs to a version that does, so the index adds nothing row by row."""
+    return section_text_condition(query)

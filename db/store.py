@@ -56,6 +56,7 @@ from . import chinese
 from .clock import now_iso
 from .schema import (
     CHECK_STATUS_SQL, MAX_SECTIONS, TABLE_NAMES, index_pending, open_archive, search_rows, section_id,
+    unindex,
 )
 
 #: the search index is written in batches: at most this many stored versions, or this many
@@ -466,8 +467,9 @@ class Archive:
     def reparse(self, parse=None, version_ids: list[int] | None = None, progress=None) -> dict:
         """Re-derive sections, cells, checks and the parsed record of stored versions from their
         stored bytes with the current parser (default: every version whose parser_version is
-        not ``pipelines.PARSER_VERSION``). One transaction per version; the search index is
-        rebuilt at the end (one more). Bytes, SHA-256, fetch times and clicks are untouched.
+        not ``pipelines.PARSER_VERSION``). One transaction per version; each version's search
+        rows are replaced (the old ones deleted with its old sections, the new ones indexed in
+        store()'s batches), so re-parsing part of a large archive costs that part only. Bytes, SHA-256, fetch times and clicks are untouched.
         Returns counts: {"reparsed": n, "failed": n, "readable": n} (``readable``: re-parsed
         versions whose kind is now neither unreadable nor image_only)."""
         if parse is None:
@@ -478,6 +480,7 @@ class Archive:
             version_ids = self.outdated_versions(PARSER_VERSION) if PARSER_VERSION else []
         self.flush_index()
         done = failed = readable = 0
+        rebuild = False   # an index that does not hold what the archive says it does
         for vid in version_ids:
             row = self.db.execute(
                 "SELECT v.report_id, v.raw, v.raw_compression, v.encoding, v.content_type, r.url, "
@@ -499,11 +502,16 @@ class Archive:
                     progress(f"version {vid}: could not parse: {type(exc).__name__}: {exc}")
                 continue
             with self.db.atomic():
+                # its search rows go with its old sections
+                rebuild |= unindex(self.db, vid) == "mismatch"
                 for table in ("sections", "cells", "checks"):
                     self.db.execute(f"DELETE FROM {table} WHERE version_id = ?", (vid,))
                 agency_name = record.get("agency") or old_agency
                 self._insert_derived(report_id, vid, record, agency_name)
-                self._pending_text = None  # the index is rebuilt below
+                # the new text waits in search_pending (found by searches meanwhile) and is
+                # indexed with store()'s batches
+                self.db.execute("INSERT OR IGNORE INTO search_pending(version_id) VALUES (?)", (vid,))
+                queued, self._pending_text = self._pending_text, None
                 self.db.execute(
                     "UPDATE versions SET parser_version = ?, record = ?, warnings = ?, attachments = ?, "
                     "encoding = coalesce(?, encoding) WHERE id = ?",
@@ -518,9 +526,15 @@ class Archive:
                     if record.get("agency") and record.get("agency") != old_agency:
                         agency_id = self._agency_id(record["agency"], {})
                     self._point_report_at(report_id, vid, record, agency_id, agency_name, {})
+            if not self._index_queue:
+                self._queued_since = time.monotonic()
+            self._index_queue[vid] = queued
+            if len(self._index_queue) >= self.index_batch:
+                self.flush_index()
             done += 1
             readable += record.get("kind") not in ("unreadable", "image_only")
-        if done:
+        self.flush_index()
+        if rebuild:
             from .schema import rebuild_search_index
 
             with self.db.atomic():

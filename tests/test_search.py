@@ -484,6 +484,43 @@ def test_search_box_same_as_plain_sql(corpus_archive):
     asyncio.run(run())
 
 
+def test_broad_search_reads_the_page_row_by_row(corpus_archive, monkeypatch):
+    """A search broader than the exact limit (here: more than 3 matching versions) is not
+    collected first: its rows are tested as the page is read. Every page, followed to the end,
+    gives exactly the rows of the exact search, in the table's order; the page is not counted,
+    has no facets and says why. A narrow search stays exact (counted, with facets)."""
+    from db import datasette_plugin
+
+    archive, _ = corpus_archive
+    ds = _datasette(_path(archive))
+    monkeypatch.setattr(datasette_plugin, "SEARCH_EXACT_MIN", 3)
+    monkeypatch.setattr(datasette_plugin, "SEARCH_EXACT_SHARE", 0.0)
+    datasette_plugin._CACHE.clear()
+    order = {"reports": "publish_date", "sections": "id"}
+
+    async def run():
+        for q in ("公开", "年", "复议 诉讼", "ＡＰＰ", "依申请公开"):
+            for table in ("reports", "sections"):
+                expected = _expected_reports(archive, q) if table == "reports" else _expected(archive, q)
+                rows, first = await _get_all(ds, f"/search/{table}.json", {"_search": q, "_size": "7"})
+                assert {row["id"] for row in rows} == expected, (q, table)
+                assert len(rows) == len(expected)
+                col = order[table]
+                got = [row[col] or "" for row in rows]   # Datasette puts NULL dates last
+                assert got == sorted(got, reverse=table == "reports"), (q, table)
+                versions = {v for v, text in _version_texts(archive).items() if _has(text, q)}
+                if len(versions) > 3:
+                    assert first["filtered_table_rows_count"] is None, (q, table)
+                    assert first["facet_results"] == {}
+                    assert "a broad search" in first["human_description_en"]
+                else:
+                    assert first["filtered_table_rows_count"] == len(expected), (q, table)
+                    assert "a broad search" not in first["human_description_en"]
+        # the narrow one really was exact here, and a broad one really was broad
+        assert len({v for v, t in _version_texts(archive).items() if _has(t, "公开")}) > 3
+    asyncio.run(run())
+
+
 def test_pending_versions_are_found(tmp_path, seed_record):
     """Versions stored but not indexed yet (search_pending) are found by both searches, in SQL
     and through Datasette; after flush_index() they are found once, from the index."""
@@ -609,8 +646,8 @@ def test_search_cache_is_never_stale(tmp_path, monkeypatch):
     first = report(1, "本年度收到行政复议申请2件。")
     second = report(2, "本年度未发生诉讼。")
     searched = []
-    real = datasette_plugin._hit_sql
-    monkeypatch.setattr(datasette_plugin, "_hit_sql", lambda *a: searched.append(a) or real(*a))
+    real = datasette_plugin.search.probe
+    monkeypatch.setattr(datasette_plugin.search, "probe", lambda *a: searched.append(a) or real(*a))
     datasette_plugin._CACHE.clear()
     ds = _datasette(path)
 
