@@ -229,7 +229,7 @@ async def _search_keys(db, table: str, pk: str, hit: str, params: dict) -> tuple
 
 
 # ---------------------------------------------------------------- searches that stop early
-# A search reads the index from the newest version down (db.search.probe) and stops after
+# A search reads the index from the newest version down (db.search.probe_parts) and stops after
 # EXACT_LIMIT matching versions: at most SEARCH_EXACT_MIN, or SEARCH_EXACT_SHARE of all
 # versions when that is more. A search that stops before the limit is exact: its keys are
 # known, and the page, its row count and its facets are restricted to them. A broader one
@@ -243,21 +243,65 @@ SEARCH_EXACT_SHARE = 0.02
 _TABLE_PATH = re.compile(r"^/(?P<db>[^/]+)/(?P<table>[^/]+?)(?:\.json)?$")
 
 
+#: a version set this small is tested against a query's other search table row by row;
+#: a larger one is intersected with that table's whole stream
+PER_ROW_TESTS = 4000
+
+
 async def _probe(db, query: str) -> dict:
     """{"broad": bool, "limit": n, "versions": [...] (exact: every matching version, those
-    waiting for the index included)}."""
+    waiting for the index included)}.
+
+    One search table (terms of one length): its stream, stopped at the limit. Two (terms of
+    both lengths): both streams, each stopped at the limit. When one of them is complete, its
+    versions are tested on the other table (row by row, or for a larger set by reading that
+    table's matches whole). When neither is, the newest matches of the first are tested on
+    the other: if the query still matches at least SEARCH_EXACT_SHARE of the versions the
+    search is broad; else (two common terms that seldom occur together) both are read whole
+    and intersected — exact, and the slowest case."""
+    async def rows(sql, params):
+        return [r[0] for r in await db.execute(sql, params)]
+
     async def compute():
-        sql, params = search.probe(query)
-        if sql is None:
+        parts, params = search.probe_parts(query)
+        if not parts:
             return {"broad": False, "limit": 0, "versions": []}
         newest = (await db.execute("select coalesce(max(id), 0) from versions")).first()[0]
         limit = max(SEARCH_EXACT_MIN, int(SEARCH_EXACT_SHARE * newest))
-        versions = [r[0] for r in await db.execute(sql, {**params, "xxgk_limit": limit + 1})]
-        if len(versions) > limit:
-            return {"broad": True, "limit": limit, "versions": None}
+        p = {**params, "xxgk_limit": limit + 1}
+        streams = [await rows(stream, p) for stream, _ in parts]
+        broad = {"broad": True, "limit": limit, "versions": None}
+        if len(parts) == 1:
+            if len(streams[0]) > limit:
+                return broad
+            versions = streams[0]
+        else:
+            complete = [i for i, st in enumerate(streams) if len(st) <= limit]
+            if complete:
+                i = min(complete, key=lambda k: len(streams[k]))
+                other = 1 - i
+                versions = await _intersect(rows, parts[other], streams[i], params)
+            else:
+                # the newest matches of the first part, tested on the second
+                sample = streams[0][:PER_ROW_TESTS // 4]
+                both = await rows(parts[1][1], {**params, "xxgk_ids": json.dumps(sample)})
+                span = max(1, sample[0] - sample[-1] + 1) if sample else 1
+                if len(both) / span >= SEARCH_EXACT_SHARE:
+                    return broad
+                whole = {**params, "xxgk_limit": -1}
+                first = set(await rows(parts[0][0], whole))
+                versions = [v for v in await rows(parts[1][0], whole) if v in first]
         versions += [r[0] for r in await db.execute(search.pending_matches(), params)]
         return {"broad": False, "limit": limit, "versions": sorted(set(versions))}
     return await _cached(db, ("probe", query), compute)
+
+
+async def _intersect(rows, part: tuple[str, str], versions: list[int], params: dict) -> list[int]:
+    """Those of ``versions`` that match ``part`` too."""
+    if len(versions) <= PER_ROW_TESTS:
+        return await rows(part[1], {**params, "xxgk_ids": json.dumps(versions)})
+    matching = set(await rows(part[0], {**params, "xxgk_limit": -1}))
+    return [v for v in versions if v in matching]
 
 
 def _search_request(datasette, scope) -> tuple | None:

@@ -103,23 +103,25 @@ def raw_hit(expression: str) -> tuple[str, dict]:
 
 
 # ---------------------------------------------------------------- searches that stop early
-def probe(query: str | None) -> tuple[str | None, dict]:
-    """SQL for the newest matching versions, newest first, at most ``:xxgk_limit`` of them: the
-    index is read from the highest rowid down and stops at the limit, so a term found in
-    every report costs no more than a rare one. A query with terms of both lengths is driven
-    by its long terms, each row's short terms looked up by rowid. None: no term."""
+def probe_parts(query: str | None) -> tuple[list[tuple[str, str]], dict]:
+    """The index reads of a query, one per search table it needs: ``(stream, test)`` pairs.
+    ``stream``: SQL for that table's matching versions, newest first, at most ``:xxgk_limit``
+    (the index is read from the highest rowid down and stops at the limit, so a term found in
+    every report costs no more than a rare one); ``test``: SQL for which of the versions in
+    the JSON array ``:xxgk_ids`` match there (each looked up by rowid). A query with terms of
+    both lengths has two parts; no term, none."""
     long, short = chinese.long_match(query), chinese.short_match(query)
     params = {"xxgk_q": query or "", "xxgk_long": long, "xxgk_short": short}
-    if long:
-        sql = "select rowid from search_text where search_text match :xxgk_long"
-        if short:
-            sql += (" and exists (select 1 from search_short where search_short match :xxgk_short"
-                    " and search_short.rowid = search_text.rowid)")
-    elif short:
-        sql = "select rowid from search_short where search_short match :xxgk_short"
-    else:
-        return None, params
-    return sql + " order by rowid desc limit :xxgk_limit", params
+    parts = []
+    for table, expr in (("search_text", ":xxgk_long"), ("search_short", ":xxgk_short")):
+        if params[expr[1:]] is None:
+            continue
+        parts.append((
+            f"select rowid from {table} where {table} match {expr} order by rowid desc limit :xxgk_limit",
+            f"select value from json_each(:xxgk_ids) where exists (select 1 from {table} "
+            f"where {table} match {expr} and {table}.rowid = value)",
+        ))
+    return parts, params
 
 
 def pending_matches() -> str:
