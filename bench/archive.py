@@ -342,6 +342,7 @@ def main(argv=None) -> int:
     ap.add_argument("--per", type=int, default=12, help="queries per length bucket and kind (default 12)")
     ap.add_argument("--reparse-sample", type=int, default=2000, help="versions re-parsed (default 2,000)")
     ap.add_argument("--agencies", type=int, default=1000, help="publishers the simulated crawl touches")
+    ap.add_argument("--skip", default="", help="phases to leave out, comma-separated: refresh, search, canned, reparse")
     ap.add_argument("--compare", action="store_true", help="also a plain trigram FTS5 table (doubles the disk)")
     ap.add_argument("--shared", default=str(REPO / "tests" / "fixtures" / "public"))
     args = ap.parse_args(argv)
@@ -385,10 +386,14 @@ def main(argv=None) -> int:
     conn.close()
 
     # -- the register: whole archive, then after a crawl touching N publishers
-    print("register refresh (whole archive) …", file=sys.stderr, flush=True)
-    full_s, full = time_refresh(archive_path)
-    touched = crawl_touching(archive_path, args.agencies)
-    inc_s, inc = time_refresh(archive_path, touched)
+    skip = {p.strip() for p in args.skip.split(",") if p.strip()}
+    full_s = inc_s = None
+    full, touched = {}, []
+    if "refresh" not in skip:
+        print("register refresh (whole archive) …", file=sys.stderr, flush=True)
+        full_s, full = time_refresh(archive_path)
+        touched = crawl_touching(archive_path, args.agencies)
+        inc_s, _ = time_refresh(archive_path, touched)
 
     # -- searches, canned queries, dashboards
     trigram_s = build_trigram(archive_path, trigram_path) if args.compare else None
@@ -399,21 +404,26 @@ def main(argv=None) -> int:
     conn.close()
 
     async def run():
-        await measure_search(ds, qs[:5], "reports")  # warm up
-        res = {"reports": await measure_search(ds, qs, "reports"),
-               "sections": await measure_search(ds, qs, "sections")}
+        res = {}
+        if "search" not in skip:
+            await measure_search(ds, qs[:5], "reports")  # warm up
+            res["reports"] = await measure_search(ds, qs, "reports")
+            res["sections"] = await measure_search(ds, qs, "sections")
         if args.compare:
             await measure_search(ds, qs[:5], "reports", "trigram", raw_quote=True)
             res["trigram"] = await measure_search(ds, [q for q in qs if all(len(t) >= 3 for t in q[2].split())],
                                                   "reports", "trigram", raw_quote=True)
-        res["canned"] = await measure_canned(ds, meta, params)
+        if "canned" not in skip:
+            res["canned"] = await measure_canned(ds, meta, params)
         return res
     print("searches, canned queries, dashboards …", file=sys.stderr, flush=True)
     res = asyncio.run(run())
 
     # -- re-parse (changes the archive: last)
-    print("re-parse sample …", file=sys.stderr, flush=True)
-    rp_s, rp_n, rp_total = time_reparse(archive_path, args.reparse_sample)
+    rp_s = rp_n = rp_total = None
+    if "reparse" not in skip:
+        print("re-parse sample …", file=sys.stderr, flush=True)
+        rp_s, rp_n, rp_total = time_reparse(archive_path, args.reparse_sample)
 
     # -- report
     size = _size(archive_path)
@@ -425,22 +435,26 @@ def main(argv=None) -> int:
               f"{'into the existing archive' if args.reuse else 'from empty'}) — target ≥ {TARGETS['load']}: "
               f"{_ok(rate, TARGETS['load'], True)}")
     print(f"file size:                {size / 1e9:,.2f} GB, {size / 1e3 / n_reports:,.1f} KB per report")
-    print(f"register refresh, whole archive:      {full_s:,.1f} s ({full.get('checked', full)})")
-    print(f"register refresh after a crawl that touched {len(touched):,} publishers: {inc_s:,.2f} s — "
-          f"target ≤ {TARGETS['refresh_1000']} s: {_ok(inc_s, TARGETS['refresh_1000'])}")
-    print(f"re-parse:                 {rp_n:,} versions in {rp_s:,.1f} s ({rp_n / rp_s:,.0f}/s); "
-          f"xxgk reparse --all of {rp_total:,} versions ≈ {rp_total / (rp_n / rp_s) / 60:,.0f} min (projected)")
-    search_table(res["reports"], TARGETS["report_p95"], "report search (reports.json?_search=)")
-    search_table(res["sections"], TARGETS["section_p95"], "section search (sections.json?_search=)")
+    if full_s is not None:
+        print(f"register refresh, whole archive:      {full_s:,.1f} s ({full})")
+        print(f"register refresh after a crawl that touched {len(touched):,} publishers: {inc_s:,.2f} s — "
+              f"target ≤ {TARGETS['refresh_1000']} s: {_ok(inc_s, TARGETS['refresh_1000'])}")
+    if rp_s is not None:
+        print(f"re-parse:                 {rp_n:,} versions in {rp_s:,.1f} s ({rp_n / rp_s:,.0f}/s); "
+              f"xxgk reparse --all of {rp_total:,} versions ≈ {rp_total / (rp_n / rp_s) / 60:,.0f} min (projected)")
+    if "reports" in res:
+        search_table(res["reports"], TARGETS["report_p95"], "report search (reports.json?_search=)")
+        search_table(res["sections"], TARGETS["section_p95"], "section search (sections.json?_search=)")
     if args.compare:
         search_table(res["trigram"], TARGETS["report_p95"],
                      f"plain trigram FTS5, terms of 3+ characters (index built in {trigram_s:,.0f} s)")
-    print(f"\ncanned queries and dashboard panels (slowest of 3 runs, ms; target ≤ {TARGETS['canned']} ms)")
-    over = 0
-    for name, ms, rows in res["canned"]:
-        over += ms > TARGETS["canned"]
-        print(f"  {name:<62} {ms:>9.1f}  {rows:>5} rows  {'' if ms <= TARGETS['canned'] else 'OVER'}")
-    print(f"  {len(res['canned']) - over} of {len(res['canned'])} within target")
+    if "canned" in res:
+        print(f"\ncanned queries and dashboard panels (slowest of 3 runs, ms; target ≤ {TARGETS['canned']} ms)")
+        over = 0
+        for name, ms, rows in res["canned"]:
+            over += ms > TARGETS["canned"]
+            print(f"  {name:<62} {ms:>9.1f}  {rows:>5} rows  {'' if ms <= TARGETS['canned'] else 'OVER'}")
+        print(f"  {len(res['canned']) - over} of {len(res['canned'])} within target")
     print("\nwhere the archive's bytes go (MB):")
     conn = sqlite3.connect(archive_path)
     try:

@@ -243,9 +243,11 @@ SEARCH_EXACT_SHARE = 0.02
 _TABLE_PATH = re.compile(r"^/(?P<db>[^/]+)/(?P<table>[^/]+?)(?:\.json)?$")
 
 
-#: a version set this small is tested against a query's other search table row by row;
-#: a larger one is intersected with that table's whole stream
-PER_ROW_TESTS = 4000
+#: the cost of testing one version on a search table by rowid, and of reading one match of a
+#: range of it, in microseconds (measured: bench/archive.py): a version set is tested the
+#: cheaper way
+PER_ROW_US = 500
+PER_MATCH_US = 1.5
 
 
 async def _probe(db, query: str) -> dict:
@@ -254,11 +256,10 @@ async def _probe(db, query: str) -> dict:
 
     One search table (terms of one length): its stream, stopped at the limit. Two (terms of
     both lengths): both streams, each stopped at the limit. When one of them is complete, its
-    versions are tested on the other table (row by row, or for a larger set by reading that
-    table's matches whole). When neither is, the newest matches of the first are tested on
-    the other: if the query still matches at least SEARCH_EXACT_SHARE of the versions the
-    search is broad; else (two common terms that seldom occur together) both are read whole
-    and intersected — exact, and the slowest case."""
+    versions are tested on the other table. When neither is, the newest matches of the first
+    are tested on the other: if the query still matches at least SEARCH_EXACT_SHARE of those
+    versions the search is broad; else (two common terms that seldom occur together) both are
+    read whole and intersected — exact, and the slowest case."""
     async def rows(sql, params):
         return [r[0] for r in await db.execute(sql, params)]
 
@@ -269,7 +270,7 @@ async def _probe(db, query: str) -> dict:
         newest = (await db.execute("select coalesce(max(id), 0) from versions")).first()[0]
         limit = max(SEARCH_EXACT_MIN, int(SEARCH_EXACT_SHARE * newest))
         p = {**params, "xxgk_limit": limit + 1}
-        streams = [await rows(stream, p) for stream, _ in parts]
+        streams = [await rows(part[0], p) for part in parts]
         broad = {"broad": True, "limit": limit, "versions": None}
         if len(parts) == 1:
             if len(streams[0]) > limit:
@@ -279,14 +280,12 @@ async def _probe(db, query: str) -> dict:
             complete = [i for i, st in enumerate(streams) if len(st) <= limit]
             if complete:
                 i = min(complete, key=lambda k: len(streams[k]))
-                other = 1 - i
-                versions = await _intersect(rows, parts[other], streams[i], params)
+                versions = await _matching(rows, parts[1 - i], streams[1 - i], streams[i], params)
             else:
                 # the newest matches of the first part, tested on the second
-                sample = streams[0][:PER_ROW_TESTS // 4]
-                both = await rows(parts[1][1], {**params, "xxgk_ids": json.dumps(sample)})
-                span = max(1, sample[0] - sample[-1] + 1) if sample else 1
-                if len(both) / span >= SEARCH_EXACT_SHARE:
+                sample = streams[0]
+                both = await _matching(rows, parts[1], streams[1], sample, params)
+                if len(both) >= SEARCH_EXACT_SHARE * (sample[0] - sample[-1] + 1):
                     return broad
                 whole = {**params, "xxgk_limit": -1}
                 first = set(await rows(parts[0][0], whole))
@@ -296,11 +295,17 @@ async def _probe(db, query: str) -> dict:
     return await _cached(db, ("probe", query), compute)
 
 
-async def _intersect(rows, part: tuple[str, str], versions: list[int], params: dict) -> list[int]:
-    """Those of ``versions`` that match ``part`` too."""
-    if len(versions) <= PER_ROW_TESTS:
-        return await rows(part[1], {**params, "xxgk_ids": json.dumps(versions)})
-    matching = set(await rows(part[0], {**params, "xxgk_limit": -1}))
+async def _matching(rows, part: tuple, stream: list[int], versions: list[int], params: dict) -> list[int]:
+    """Those of ``versions`` (newest first) that match ``part`` too, whose newest matches are
+    ``stream``: each tested by rowid, or the part's matches in their range read at once —
+    whichever costs less by the density of ``stream``."""
+    if not versions:
+        return []
+    lo, hi = versions[-1], versions[0]
+    density = len(stream) / max(1, stream[0] - stream[-1] + 1) if stream else 0.0
+    if len(versions) * PER_ROW_US <= density * (hi - lo + 1) * PER_MATCH_US:
+        return await rows(part[2], {**params, "xxgk_ids": json.dumps(versions)})
+    matching = set(await rows(part[1], {**params, "xxgk_lo": lo, "xxgk_hi": hi}))
     return [v for v in versions if v in matching]
 
 

@@ -103,13 +103,14 @@ def raw_hit(expression: str) -> tuple[str, dict]:
 
 
 # ---------------------------------------------------------------- searches that stop early
-def probe_parts(query: str | None) -> tuple[list[tuple[str, str]], dict]:
-    """The index reads of a query, one per search table it needs: ``(stream, test)`` pairs.
+def probe_parts(query: str | None) -> tuple[list[tuple[str, str, str]], dict]:
+    """The index reads of a query, one per search table it needs: ``(stream, within, test)``.
     ``stream``: SQL for that table's matching versions, newest first, at most ``:xxgk_limit``
-    (the index is read from the highest rowid down and stops at the limit, so a term found in
-    every report costs no more than a rare one); ``test``: SQL for which of the versions in
-    the JSON array ``:xxgk_ids`` match there (each looked up by rowid). A query with terms of
-    both lengths has two parts; no term, none."""
+    (-1: all; the index is read from the highest rowid down and stops at the limit, so a term
+    found in every report costs no more than a rare one); ``within``: its matching versions
+    with rowids from ``:xxgk_lo`` to ``:xxgk_hi`` (a range read: FTS5 seeks to it); ``test``:
+    which of the versions in the JSON array ``:xxgk_ids`` match (each looked up by rowid:
+    for a few). A query with terms of both lengths has two parts; no term, none."""
     long, short = chinese.long_match(query), chinese.short_match(query)
     params = {"xxgk_q": query or "", "xxgk_long": long, "xxgk_short": short}
     parts = []
@@ -118,6 +119,7 @@ def probe_parts(query: str | None) -> tuple[list[tuple[str, str]], dict]:
             continue
         parts.append((
             f"select rowid from {table} where {table} match {expr} order by rowid desc limit :xxgk_limit",
+            f"select rowid from {table} where {table} match {expr} and rowid between :xxgk_lo and :xxgk_hi",
             f"select value from json_each(:xxgk_ids) where exists (select 1 from {table} "
             f"where {table} match {expr} and {table}.rowid = value)",
         ))
