@@ -25,6 +25,7 @@ HANDLERS = {
     "load": "db.cli:cmd_load",
     "serve": "db.cli:cmd_serve",
     "reparse": "db.cli:cmd_reparse",
+    "optimize": "db.cli:cmd_optimize",
     "crawl": "crawler.commands:cmd_crawl",
     "demo": "crawler.commands:cmd_demo",
     "portals": "crawler.commands:cmd_portals",
@@ -59,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("reparse", help="re-derive sections, cells and checks of stored pages with the current parser")
     s.add_argument("--db", default="archive.db", help="archive file (default: archive.db)")
     s.add_argument("--all", action="store_true", help="every version, not only those from an older parser")
+
+    s = sub.add_parser("optimize", help="merge the search index into one segment and refresh the query planner's "
+                                        "statistics (after a large load; weekly)")
+    s.add_argument("--db", default="archive.db", help="archive file (default: archive.db)")
 
     s = sub.add_parser("crawl", help="crawl the registered portals into the archive (scrapy crawl portals)",
                        description="Crawl the portals of a registry into an archive, many sites at once and one "

@@ -294,6 +294,31 @@ def register_plugin() -> None:
         pm.register(pages, name="xxgk_pages")
 
 
+def cmd_optimize(args) -> int:
+    """Merge the search index into one segment, then ANALYZE: after a large load or re-parse,
+    and weekly (deploy/crontab). Searches keep working meanwhile (readers see the old index
+    until the merge commits); a crawl writing at the same time waits for it."""
+    import time
+
+    db = Path(args.db)
+    if not db.exists():
+        raise UserError(f"{db}: no such archive")
+    from .schema import optimize_search_index
+    from .store import Archive
+
+    archive = Archive(db)
+    archive.flush_index()
+    t0 = time.perf_counter()
+    before = optimize_search_index(archive.db)
+    archive.db.execute("ANALYZE")
+    archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    archive.db.close()
+    print(f"{db}: search index merged into one segment per table (was "
+          + ", ".join(f"{n}: {k}" for n, k in before.items())
+          + f" segments), statistics refreshed, in {time.perf_counter() - t0:,.1f} s")
+    return 0
+
+
 def cmd_serve(args) -> int:
     db = Path(args.db)
     if not db.exists():

@@ -57,8 +57,10 @@ def systemd_expand(cmdline: str, env: dict[str, str]) -> list[str]:
 
 def test_schedule_daily_in_report_season_weekly_otherwise():
     env, jobs = parse_crontab()
-    assert [s for s, _ in jobs] == ["17 3 * 1-4 *", "17 3 * 5-12 1"]
+    assert [s for s, _ in jobs] == ["17 3 * 1-4 *", "17 3 * 5-12 1", "47 4 * * 0"]
     assert jobs[0][1] == jobs[1][1]                            # one command, two schedules
+    # Sundays, after the crawl and under its lock: the search index merged (xxgk optimize)
+    assert "optimize --db" in jobs[2][1] and 'flock -n "$XXGK_HOME/crawl.lock"' in jobs[2][1]
     cmd = jobs[0][1]
     assert "flock -n" in cmd and "--db" in cmd and "crawl.log" in cmd
     unit = parse_unit("xxgk-crawl.service")
@@ -114,6 +116,13 @@ def test_cron_and_systemd_commands_crawl_the_sample_portals(tmp_path, portals):
                            timeout=60)
         assert r.returncode == 1 and time.time() - t < 20
     assert query(db, "SELECT count(*) FROM crawl_runs") == [(1,)]
+
+    # the weekly optimize: the crontab's line, on the archive the crawl made
+    r = subprocess.run(["/bin/sh", "-c", jobs[2][1]], env=env, cwd=tmp_path, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "merged into one segment per table" in (home / "logs" / "cron.log").read_text("utf-8")
+    assert query(db, "SELECT count(DISTINCT segid) FROM search_text_idx") == [(1,)]
 
     # 3. systemd: ExecStartPre + ExecStart of the service, expanded as systemd does (no shell)
     unit = parse_unit("xxgk-crawl.service")
