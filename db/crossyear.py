@@ -8,7 +8,8 @@
 ``agencies.entity_key`` (a region's government across its name variants, else one agency; see
 ``db/regions.py``). Per publisher and report year one report is compared (the current version of
 the report with the most table cells); results go to ``checks`` on that report's current version
-and into ``reports.check_status``. Rerunning replaces the publisher's earlier cross-year rows.
+and into ``reports.check_status``. Rerunning replaces the rows of every report whose inputs changed
+(``crossyear_state``); the others are kept.
 
 =================================  ===========================================================
 check                              rule (this year Y against last year Y−1)
@@ -33,6 +34,7 @@ is not written. Jumps are warnings, not failures: a real change is possible.
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -141,7 +143,12 @@ def run_cross_year_checks(db, agency_id: int | None = None, *, agency_ids=None,
     """Write the cross-year checks (and text-reuse rows) of one publisher, of the publishers of
     ``agency_ids``, or (neither given) of all.
 
-    Returns counts: ``{"publishers": n, "checks": n, "pass": n, "warn": n, "fail": n}``."""
+    Each report's inputs (its version, the versions it was compared with, the settings) are
+    kept in ``crossyear_state``: a report whose inputs have not changed since its last run
+    keeps its rows and is not compared again (counted as ``unchanged``).
+
+    Returns counts: ``{"publishers": n, "checks": n, "pass": n, "warn": n, "fail": n,
+    "unchanged": n}`` (checks and statuses of the reports compared this time)."""
     db = _database(db)
     conn = db.conn
     counts = defaultdict(int)
@@ -167,6 +174,8 @@ def run_cross_year_checks(db, agency_id: int | None = None, *, agency_ids=None,
         else:
             keys = sorted({k for i in ids for (k,) in conn.execute(
                 "SELECT entity_key FROM agencies WHERE id = ?", (i,))})
+        settings = json.dumps([factor, minimum, threshold, min_chars, sorted(judged)])
+        has_state = "crossyear_state" in db.table_names()
         for key in keys:
             ids = [i for (i,) in conn.execute("SELECT id FROM agencies WHERE entity_key = ?", (key,))]
             if not ids:
@@ -175,15 +184,38 @@ def run_cross_year_checks(db, agency_id: int | None = None, *, agency_ids=None,
             marks = ",".join("?" * len(ids))
             report_ids = [i for (i,) in conn.execute(
                 f"SELECT id FROM reports WHERE agency_id IN ({marks})", ids)]
-            if report_ids:
-                rmarks = ",".join("?" * len(report_ids))
-                conn.execute(
-                    f"DELETE FROM checks WHERE name LIKE '{PREFIX}%' AND report_id IN ({rmarks})", report_ids)
-                conn.execute(f"DELETE FROM section_similarity WHERE report_id IN ({rmarks})", report_ids)
             years = _primary_reports(conn, ids)
             ordered = sorted(years)
+            # each year's inputs: its version, last year's (the checks), the latest earlier
+            # year's (text reuse) and the settings; a year whose inputs are those of its last
+            # run keeps its rows (a crawl that changed one report recomputes two years, not seven)
+            wanted = {}
             for i, year in enumerate(ordered):
                 rid, vid = years[year]
+                last = years.get(year - 1)
+                earlier = years[ordered[i - 1]] if i > 0 else None
+                wanted[rid] = json.dumps([vid, last and last[1], earlier and earlier[1], settings])
+            done = dict(conn.execute(
+                f"SELECT report_id, inputs FROM crossyear_state WHERE report_id IN ({','.join('?' * len(report_ids))})",
+                report_ids).fetchall()) if has_state and report_ids else {}
+            # no state yet (a first run, an archive from before crossyear_state): every report
+            # of the publisher, as its rows may come from another choice of primary reports
+            redo = [r for r in report_ids if not done or done.get(r) != wanted.get(r)
+                    or (r in done) != (r in wanted)]
+            if not redo:
+                counts["unchanged"] += len(wanted)
+                continue
+            rmarks = ",".join("?" * len(redo))
+            conn.execute(f"DELETE FROM checks WHERE name LIKE '{PREFIX}%' AND report_id IN ({rmarks})", redo)
+            conn.execute(f"DELETE FROM section_similarity WHERE report_id IN ({rmarks})", redo)
+            if has_state:
+                conn.execute(f"DELETE FROM crossyear_state WHERE report_id IN ({rmarks})", redo)
+            redo_set = set(redo)
+            counts["unchanged"] += sum(1 for r in wanted if r not in redo_set)
+            for i, year in enumerate(ordered):
+                rid, vid = years[year]
+                if rid not in redo_set:
+                    continue
                 checks = []
                 if year - 1 in years:
                     checks += compare(_cells(conn, vid), _cells(conn, years[year - 1][1]), year, factor, minimum)
@@ -197,11 +229,13 @@ def run_cross_year_checks(db, agency_id: int | None = None, *, agency_ids=None,
                 conn.executemany(
                     "INSERT INTO checks(report_id, version_id, name, status, detail) VALUES (?, ?, ?, ?, ?)",
                     [(rid, vid, c["name"], c["status"], c["detail"]) for c in checks])
+                if has_state and text_reuse:
+                    conn.execute("INSERT OR REPLACE INTO crossyear_state(report_id, inputs) VALUES (?, ?)",
+                                 (rid, wanted[rid]))
                 for c in checks:
                     counts["checks"] += 1
                     counts[c["status"]] += 1
-            if report_ids:
-                conn.execute(
-                    f"UPDATE reports SET check_status = ({CHECK_STATUS_SQL.format(v='reports.version_id')}) "
-                    f"WHERE id IN ({rmarks})", report_ids)
+            conn.execute(
+                f"UPDATE reports SET check_status = ({CHECK_STATUS_SQL.format(v='reports.version_id')}) "
+                f"WHERE id IN ({rmarks})", redo)
     return dict(counts)

@@ -366,6 +366,12 @@ def _m_scale_reports_by_version(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_reports_version_id ON reports(version_id)")
 
 
+def _m_scale_crossyear_state(db: sqlite_utils.Database) -> None:
+    """What each report's cross-year checks were computed from (its version, the versions it was
+    compared with, the settings): a refresh compares again only the reports whose inputs changed."""
+    db.execute("CREATE TABLE IF NOT EXISTS crossyear_state (report_id INTEGER PRIMARY KEY, inputs TEXT NOT NULL)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("base tables", _m001_base),
     ("chinese full-text search", _m002_chinese_fts),
@@ -384,6 +390,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
      _m_reader_agency_identity),
     ("check_status not_assessable when no check passed or failed (issue 12)", _m_parser_fix_check_status),
     ("reports looked up by their current version (issue 16)", _m_scale_reports_by_version),
+    ("cross-year checks recomputed only where their inputs changed (issue 16)", _m_scale_crossyear_state),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

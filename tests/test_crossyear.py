@@ -185,3 +185,41 @@ def test_xxgk_load_runs_cross_year_checks(tmp_path, shared_dir):
            WHERE ag.entity_key = 'gov:320813' AND k.name LIKE 'crossyear%'""")}
     assert {"crossyear_carried_over", "crossyear_in_force_normative", "crossyear_jump_applications"} <= names
     assert a.db.execute("SELECT count(*) FROM registry_portals").fetchone()[0] >= 1
+
+
+def test_only_reports_whose_inputs_changed_are_compared_again(tmp_path):
+    """A refresh compares again only the reports whose inputs changed (their version, the
+    version they are compared with, the settings): a new version of one year's report redoes
+    that year and the next, the rest keep their rows — and the result is what a run from
+    scratch (no crossyear_state) gives, row for row."""
+    from tests.test_crossyear_fixtures import base_record, variant
+
+    archive = build(tmp_path / "a.db")
+    db = archive.db
+
+    def rows():
+        return sorted(db.execute("SELECT report_id, version_id, name, status, detail FROM checks "
+                                 "WHERE name LIKE 'crossyear%'").fetchall()) + sorted(
+            db.execute("SELECT * FROM section_similarity").fetchall())
+
+    n_primary = db.execute("SELECT count(*) FROM crossyear_state").fetchone()[0]
+    assert n_primary > 0
+    again = run_cross_year_checks(archive)
+    assert again.get("checks", 0) == 0 and again["unchanged"] == n_primary   # nothing changed: nothing compared
+    fixed = variant(base_record(), "托里县交通运输局", 2022, "2023-01-30",
+                    changes={("applications", "carried_forward", "total"): 7})
+    res = archive.store(fixed, b"corrected 2022 again", {"url": "http://test.invalid/托里县交通运输局/2022.html",
+                                                         "region_code": "654224"})
+    agency = db.execute("SELECT agency_id FROM reports WHERE id = ?", (res.report_id,)).fetchone()[0]
+    years = {y for (y,) in db.execute("SELECT report_year FROM reports WHERE agency_id = ?", (agency,))}
+    result = run_cross_year_checks(archive, agency_id=agency)
+    redone = {y for y in years if y in (2022, 2023)}
+    assert result["unchanged"] == len(years) - len(redone)            # 2022 (new version) and 2023 only
+    incremental = rows()
+    # settings changed: every report compared again
+    assert run_cross_year_checks(archive, jump_factor=100).get("unchanged", 0) == 0
+    run_cross_year_checks(archive)
+    with db.atomic():
+        db.execute("DELETE FROM crossyear_state")
+    run_cross_year_checks(archive)
+    assert rows() == incremental
