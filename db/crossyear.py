@@ -42,6 +42,8 @@ from . import coverage, regions, textreuse
 from .schema import CHECK_STATUS_SQL
 
 PREFIX = "crossyear_"
+#: publishers per transaction of a refresh
+CHUNK = 500
 JUMP_METRICS = {
     "applications": [("applications", "new_received", "total")],
     "reviews": [("reviews_litigation", "review", "total")],
@@ -176,66 +178,71 @@ def run_cross_year_checks(db, agency_id: int | None = None, *, agency_ids=None,
                 "SELECT entity_key FROM agencies WHERE id = ?", (i,))})
         settings = json.dumps([factor, minimum, threshold, min_chars, sorted(judged)])
         has_state = "crossyear_state" in db.table_names()
-        for key in keys:
-            ids = [i for (i,) in conn.execute("SELECT id FROM agencies WHERE entity_key = ?", (key,))]
-            if not ids:
-                continue
-            counts["publishers"] += 1
-            marks = ",".join("?" * len(ids))
-            report_ids = [i for (i,) in conn.execute(
-                f"SELECT id FROM reports WHERE agency_id IN ({marks})", ids)]
-            years = _primary_reports(conn, ids)
-            ordered = sorted(years)
-            # each year's inputs: its version, last year's (the checks), the latest earlier
-            # year's (text reuse) and the settings; a year whose inputs are those of its last
-            # run keeps its rows (a crawl that changed one report recomputes two years, not seven)
-            wanted = {}
-            for i, year in enumerate(ordered):
-                rid, vid = years[year]
-                last = years.get(year - 1)
-                earlier = years[ordered[i - 1]] if i > 0 else None
-                wanted[rid] = json.dumps([vid, last and last[1], earlier and earlier[1], settings])
-            done = dict(conn.execute(
-                f"SELECT report_id, inputs FROM crossyear_state WHERE report_id IN ({','.join('?' * len(report_ids))})",
-                report_ids).fetchall()) if has_state and report_ids else {}
-            # no state yet (a first run, an archive from before crossyear_state): every report
-            # of the publisher, as its rows may come from another choice of primary reports
-            redo = [r for r in report_ids if not done or done.get(r) != wanted.get(r)
-                    or (r in done) != (r in wanted)]
-            if not redo:
-                counts["unchanged"] += len(wanted)
-                continue
-            rmarks = ",".join("?" * len(redo))
-            conn.execute(f"DELETE FROM checks WHERE name LIKE '{PREFIX}%' AND report_id IN ({rmarks})", redo)
-            conn.execute(f"DELETE FROM section_similarity WHERE report_id IN ({rmarks})", redo)
-            if has_state:
-                conn.execute(f"DELETE FROM crossyear_state WHERE report_id IN ({rmarks})", redo)
-            redo_set = set(redo)
-            counts["unchanged"] += sum(1 for r in wanted if r not in redo_set)
-            for i, year in enumerate(ordered):
-                rid, vid = years[year]
-                if rid not in redo_set:
+    # one transaction per CHUNK publishers: a whole-archive refresh never holds one
+    # transaction (and a WAL) the size of the archive, and what it committed stays done
+    # (crossyear_state) if it is stopped
+    for start in range(0, len(keys), CHUNK):
+        with db.atomic():
+            for key in keys[start:start + CHUNK]:
+                ids = [i for (i,) in conn.execute("SELECT id FROM agencies WHERE entity_key = ?", (key,))]
+                if not ids:
                     continue
-                checks = []
-                if year - 1 in years:
-                    checks += compare(_cells(conn, vid), _cells(conn, years[year - 1][1]), year, factor, minimum)
-                if text_reuse and i > 0:
-                    prev_year = ordered[i - 1]
-                    prid, pvid = years[prev_year]
-                    rows = textreuse.compare_reports(conn, rid, vid, year, prid, pvid, prev_year)
-                    check = textreuse.reuse_check(rows, threshold, min_chars, judged or None)
-                    if check:
-                        checks.append(check)
-                conn.executemany(
-                    "INSERT INTO checks(report_id, version_id, name, status, detail) VALUES (?, ?, ?, ?, ?)",
-                    [(rid, vid, c["name"], c["status"], c["detail"]) for c in checks])
-                if has_state and text_reuse:
-                    conn.execute("INSERT OR REPLACE INTO crossyear_state(report_id, inputs) VALUES (?, ?)",
-                                 (rid, wanted[rid]))
-                for c in checks:
-                    counts["checks"] += 1
-                    counts[c["status"]] += 1
-            conn.execute(
-                f"UPDATE reports SET check_status = ({CHECK_STATUS_SQL.format(v='reports.version_id')}) "
-                f"WHERE id IN ({rmarks})", redo)
+                counts["publishers"] += 1
+                marks = ",".join("?" * len(ids))
+                report_ids = [i for (i,) in conn.execute(
+                    f"SELECT id FROM reports WHERE agency_id IN ({marks})", ids)]
+                years = _primary_reports(conn, ids)
+                ordered = sorted(years)
+                # each year's inputs: its version, last year's (the checks), the latest earlier
+                # year's (text reuse) and the settings; a year whose inputs are those of its last
+                # run keeps its rows (a crawl that changed one report recomputes two years, not seven)
+                wanted = {}
+                for i, year in enumerate(ordered):
+                    rid, vid = years[year]
+                    last = years.get(year - 1)
+                    earlier = years[ordered[i - 1]] if i > 0 else None
+                    wanted[rid] = json.dumps([vid, last and last[1], earlier and earlier[1], settings])
+                done = dict(conn.execute(
+                    f"SELECT report_id, inputs FROM crossyear_state WHERE report_id IN ({','.join('?' * len(report_ids))})",
+                    report_ids).fetchall()) if has_state and report_ids else {}
+                # no state yet (a first run, an archive from before crossyear_state): every report
+                # of the publisher, as its rows may come from another choice of primary reports
+                redo = [r for r in report_ids if not done or done.get(r) != wanted.get(r)
+                        or (r in done) != (r in wanted)]
+                if not redo:
+                    counts["unchanged"] += len(wanted)
+                    continue
+                rmarks = ",".join("?" * len(redo))
+                conn.execute(f"DELETE FROM checks WHERE name LIKE '{PREFIX}%' AND report_id IN ({rmarks})", redo)
+                conn.execute(f"DELETE FROM section_similarity WHERE report_id IN ({rmarks})", redo)
+                if has_state:
+                    conn.execute(f"DELETE FROM crossyear_state WHERE report_id IN ({rmarks})", redo)
+                redo_set = set(redo)
+                counts["unchanged"] += sum(1 for r in wanted if r not in redo_set)
+                for i, year in enumerate(ordered):
+                    rid, vid = years[year]
+                    if rid not in redo_set:
+                        continue
+                    checks = []
+                    if year - 1 in years:
+                        checks += compare(_cells(conn, vid), _cells(conn, years[year - 1][1]), year, factor, minimum)
+                    if text_reuse and i > 0:
+                        prev_year = ordered[i - 1]
+                        prid, pvid = years[prev_year]
+                        rows = textreuse.compare_reports(conn, rid, vid, year, prid, pvid, prev_year)
+                        check = textreuse.reuse_check(rows, threshold, min_chars, judged or None)
+                        if check:
+                            checks.append(check)
+                    conn.executemany(
+                        "INSERT INTO checks(report_id, version_id, name, status, detail) VALUES (?, ?, ?, ?, ?)",
+                        [(rid, vid, c["name"], c["status"], c["detail"]) for c in checks])
+                    if has_state and text_reuse:
+                        conn.execute("INSERT OR REPLACE INTO crossyear_state(report_id, inputs) VALUES (?, ?)",
+                                     (rid, wanted[rid]))
+                    for c in checks:
+                        counts["checks"] += 1
+                        counts[c["status"]] += 1
+                conn.execute(
+                    f"UPDATE reports SET check_status = ({CHECK_STATUS_SQL.format(v='reports.version_id')}) "
+                    f"WHERE id IN ({rmarks})", redo)
     return dict(counts)
