@@ -11,7 +11,8 @@ Who keeps it current:
   cells it writes (:func:`cell_figures`; a reverted version's cells are read back);
 * report- and agency-derived columns (``agency_id``, ``report_year``, ``kind``, ``region_code``,
   ``region_name``, ``entity_key``, ``tier``, ``province_code``, ``late``, ``days_late``) and
-  ``counted``: written with the row by the store, and recomputed by :func:`refresh_agencies` for
+  ``counted``: written with the row by the store (which also follows a report to another agency
+  or region, and an agency whose level it fills in), and recomputed by :func:`refresh_agencies` for
   the agencies ``db.register.refresh`` linked (after a load or a crawl; spellings of one body,
   which merges touch, included), for every report when the regions table was reloaded.
 

@@ -363,15 +363,13 @@ def _m_parser_fix_check_status(db: sqlite_utils.Database) -> None:
 def _m_report_figures(db: sqlite_utils.Database) -> None:
     """``report_figures``: one row per report with the figures of its current version that the
     canned queries and dashboards add up, its publisher, tier and whether it stands for its
-    publisher-year (db/figures.py); filled from the cells of the current versions."""
+    publisher-year (db/figures.py); filled from the cells of the current versions. And
+    ``checks_flagged``: the failed and warned checks by status and name (a partial index: the
+    passes, most of ``checks``, are not in it), for failed_checks and crossyear_failures.
+    (One migration: each one ends with a foreign-key check of the whole file.)"""
     from . import figures
 
     figures.create_table(db)
-
-
-def _m_checks_flagged(db: sqlite_utils.Database) -> None:
-    """The failed and warned checks by status and name (a partial index: the passes, most of
-    ``checks``, are not in it), for the canned queries failed_checks and crossyear_failures."""
     db.execute("CREATE INDEX IF NOT EXISTS checks_flagged ON checks(status, name, report_id, version_id) "
                "WHERE status IN ('fail', 'warn')")
 
@@ -393,9 +391,9 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("one agency per body: identity_key, merged_into, agency_aliases, agency_merges (issue 15)",
      _m_reader_agency_identity),
     ("check_status not_assessable when no check passed or failed (issue 12)", _m_parser_fix_check_status),
-    ("report_figures: each report's figures, publisher-year and tier, kept by the store, so the "
-     "canned queries and dashboards read no cells (issue 16)", _m_report_figures),
-    ("checks_flagged: failed and warned checks indexed by status and name (issue 16)", _m_checks_flagged),
+    ("report_figures (each report's figures, publisher-year and tier, kept by the store) and "
+     "checks_flagged (failed and warned checks by status and name), so the canned queries and "
+     "dashboards read no cells (issue 16)", _m_report_figures),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
