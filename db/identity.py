@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-from . import regions
+from . import figures, regions
 from .clock import now_iso
 
 _STRIP = re.compile(r"[\s\u3000\"'“”‘’「」『』()（）\[\]【】·・,，、]")
@@ -133,4 +133,5 @@ def unmerge(db, agency_id: int) -> bool:
                  "AND undone_at IS NULL", (now_iso(), agency_id, row[0]))
     conn.execute("UPDATE agencies SET merged_into = NULL WHERE id = ?", (agency_id,))
     regions.link_agencies(db, [agency_id])  # its own entity_key again
+    figures.refresh_agencies(db, [agency_id])  # its reports count as its own publisher's
     return True

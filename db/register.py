@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import coverage, regions
+from . import coverage, figures, regions
 from .crossyear import _database, run_cross_year_checks
 
 DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "crawler" / "portals.csv"
@@ -34,5 +34,6 @@ def refresh(db, registry: "str | Path | None" = None, agency_id: int | None = No
         portals = coverage.load_registry(db, registry) if registry and Path(registry).exists() else 0
         coverage.create_views(db)
     result = run_cross_year_checks(db, agency_id, agency_ids=agency_ids, **kwargs)
+    figures.refresh_agencies(db, None if agency_id is None and agency_ids is None else [agency_id, *(agency_ids or ())])
     result["registry_portals"] = portals
     return result

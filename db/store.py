@@ -52,7 +52,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import chinese
+from . import chinese, figures
 from .clock import now_iso
 from .schema import (
     CHECK_STATUS_SQL, MAX_SECTIONS, TABLE_NAMES, index_pending, open_archive, search_rows, section_id,
@@ -212,6 +212,11 @@ class Archive:
     def __init__(self, db: "str | Path | sqlite_utils.Database" = "archive.db"):
         self.db = db if isinstance(db, sqlite_utils.Database) else open_archive(db)
         self._pending_text: tuple | None = None
+        self._figures: dict | None = None      # report_figures columns of the version just written
+        self._agency_changed: int | None = None  # an agency whose level the store filled in
+        # report_figures (db/figures.py) exists in every migrated file; a Database handed in at
+        # an older schema version is written without it (the migration fills it in later)
+        self._keep_figures = figures.has_table(self.db)
         self._index_queue: dict[int, tuple] = {}
         self._queued_since = 0.0
         self.index_batch = INDEX_BATCH
@@ -267,6 +272,8 @@ class Archive:
         # fill in what we did not know; never overwrite what we did
         updates = {k: v for (k, v), old in zip(fields.items(), (region_name, level, portal_url))
                    if v and not old}
+        if "level" in updates:  # the tier and deadline of the agency's other reports change too
+            self._agency_changed = agency_id
         if updates:
             ex(
                 "UPDATE agencies SET " + ", ".join(f"{k} = ?" for k in updates) + " WHERE id = ?",
@@ -322,6 +329,7 @@ class Archive:
     def _store(self, record, raw_bytes, sha, url, fetched_at, meta) -> StoreResult:
         ex = self.db.execute
         agency_name = meta.get("agency") or record.get("agency")
+        self._agency_changed = None
         agency = self._agency(agency_name, meta)
         agency_id = agency[0]
         row = ex("SELECT id, version_id, first_seen, last_seen FROM reports WHERE url = ?", (url,)).fetchone()
@@ -350,12 +358,18 @@ class Archive:
                                               agency_name)
             status = "new" if current_version is None else "changed"
             self._point_report_at(report_id, version_id, record, agency_id, agency_name, meta)
+            self._write_figures(report_id, version_id, self._figures)
 
         if status == "reverted":
             self._point_report_at(report_id, version_id, record, agency_id, agency_name, meta)
+            # the version's own cells (stored by the parser of its day), not this record's
+            self._write_figures(report_id, version_id, None)
         elif status == "unchanged" and agency_id is not None:
             # agency details may have arrived since (e.g. the crawler knows the region)
             self._update_region(report_id, agency_id)
+            if self._keep_figures:
+                figures.refresh_reports(self.db, [report_id])
+        self._agency_figures()
 
         clicks = meta.get("clicks", record.get("clicks"))
         if clicks is not None:
@@ -395,6 +409,8 @@ class Archive:
         version_id = self._insert_version(report_id, record, raw_bytes, sha, fetched_at, meta, agency_name)
         # version_id has no index: this rewrites the row only
         ex("UPDATE reports SET version_id = ? WHERE id = ?", (version_id, report_id))
+        self._write_figures(report_id, version_id, self._figures, new=True)
+        self._agency_figures()
         if clicks is not None:
             ex("INSERT INTO click_observations(report_id, observed_at, clicks, source) VALUES (?, ?, ?, ?)",
                (report_id, meta.get("clicks_observed_at") or fetched_at, clicks,
@@ -436,18 +452,21 @@ class Archive:
         # the search index is written after the commit, in batches (flush_index)
         self._pending_text = (record.get("title"), record.get("agency") or agency_name,
                              [(h, t) for _, h, t in sections])
+        cells = iter_cells(record, report_id, version_id)
         conn.executemany(
             "INSERT INTO cells(report_id, version_id, table_name, row_key, col_key, value, raw, derived) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            iter_cells(record, report_id, version_id),
+            cells,
         )
+        checks = [(report_id, version_id, c.get("name"), c.get("status"), c.get("detail"))
+                  for c in (record.get("checks") or []) if isinstance(c, dict)]
         conn.executemany(
             "INSERT INTO checks(report_id, version_id, name, status, detail) VALUES (?, ?, ?, ?, ?)",
-            [
-                (report_id, version_id, c.get("name"), c.get("status"), c.get("detail"))
-                for c in (record.get("checks") or []) if isinstance(c, dict)
-            ],
+            checks,
         )
+        # report_figures (db/figures.py) from the same cells (None: text SQLite may have turned
+        # into numbers, read back as stored)
+        self._figures = figures.cell_figures(conn, cells, [c[2:4] for c in checks], at=2, as_stored=False)
 
     # ---------------------------------------------------------------- re-parsing
     def outdated_versions(self, parser_version: str) -> list[int]:
@@ -526,6 +545,7 @@ class Archive:
                     if record.get("agency") and record.get("agency") != old_agency:
                         agency_id = self._agency_id(record["agency"], {})
                     self._point_report_at(report_id, vid, record, agency_id, agency_name, {})
+                    self._write_figures(report_id, vid, self._figures)
             if not self._index_queue:
                 self._queued_since = time.monotonic()
             self._index_queue[vid] = queued
@@ -540,6 +560,19 @@ class Archive:
             with self.db.atomic():
                 rebuild_search_index(self.db)
         return {"reparsed": done, "failed": failed, "readable": readable}
+
+    def _write_figures(self, report_id: int, version_id: int, cell_figures: dict | None,
+                       new: bool = False) -> None:
+        """report_figures of a report just pointed at a version: ``cell_figures`` computed from
+        the cells just written, or None to read them back (a reverted version, text values)."""
+        if self._keep_figures:
+            figures.write(self.db, report_id, version_id,
+                          cell_figures or figures.version_figures(self.db.conn, version_id), new=new)
+
+    def _agency_figures(self) -> None:
+        # an agency whose level the store filled in: its other reports change tier and deadline
+        if self._agency_changed is not None and self._keep_figures:
+            figures.refresh_agencies(self.db, [self._agency_changed])
 
     def _update_region(self, report_id: int, agency_id: int) -> None:
         self.db.execute(
