@@ -141,9 +141,12 @@ def _primary_reports(conn, agency_ids: list[int]) -> dict[int, tuple[int, int]]:
 
 def run_cross_year_checks(db, agency_id: int | None = None, *, agency_ids=None,
                           jump_factor: float | None = None, jump_min: float | None = None,
-                          text_reuse: bool = True) -> dict:
+                          text_reuse: bool = True, checks: bool = True) -> dict:
     """Write the cross-year checks (and text-reuse rows) of one publisher, of the publishers of
     ``agency_ids``, or (neither given) of all.
+
+    ``checks=False``: link and merge the agencies only (the regions, levels and identities the
+    register and dashboards need), without comparing any report.
 
     Each report's inputs (its version, the versions it was compared with, the settings) are
     kept in ``crossyear_state``: a report whose inputs have not changed since its last run
@@ -178,6 +181,8 @@ def run_cross_year_checks(db, agency_id: int | None = None, *, agency_ids=None,
                 "SELECT entity_key FROM agencies WHERE id = ?", (i,))})
         settings = json.dumps([factor, minimum, threshold, min_chars, sorted(judged)])
         has_state = "crossyear_state" in db.table_names()
+    if not checks:   # agencies linked and merged only (a first refresh of a bulk load; the checks later)
+        return dict(counts)
     # one transaction per CHUNK publishers: a whole-archive refresh never holds one
     # transaction (and a WAL) the size of the archive, and what it committed stays done
     # (crossyear_state) if it is stopped

@@ -223,3 +223,23 @@ def test_only_reports_whose_inputs_changed_are_compared_again(tmp_path):
         db.execute("DELETE FROM crossyear_state")
     run_cross_year_checks(archive)
     assert rows() == incremental
+
+
+def test_checks_false_links_agencies_without_comparing(tmp_path):
+    """refresh(checks=False): the agencies are linked to their regions (what the register and the
+    dashboards read) and no report is compared — a bulk load's first refresh, checks later."""
+    from db.register import refresh
+
+    archive = build(tmp_path / "a.db")
+    db = archive.db
+    with db.atomic():
+        db.execute("DELETE FROM checks WHERE name LIKE 'crossyear%'")
+        db.execute("DELETE FROM crossyear_state")
+        db.execute("UPDATE agencies SET linked_region_code = NULL, entity_key = NULL")
+    result = refresh(archive, checks=False)
+    assert result.get("checks", 0) == 0
+    assert db.execute("SELECT count(*) FROM checks WHERE name LIKE 'crossyear%'").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM agencies WHERE linked_region_code IS NULL").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM agencies WHERE entity_key IS NULL").fetchone()[0] == 0
+    refresh(archive)     # the checks, later
+    assert db.execute("SELECT count(*) FROM checks WHERE name LIKE 'crossyear%'").fetchone()[0] > 0
