@@ -360,6 +360,37 @@ def _m_parser_fix_check_status(db: sqlite_utils.Database) -> None:
                "WHERE check_status = 'pass'")
 
 
+def _m_coverage_tables(db: sqlite_utils.Database) -> None:
+    """The coverage register as tables the register refresh writes (coverage_agency_years,
+    coverage_region_years, coverage_found, coverage_region_state) instead of views that grouped
+    every report on every read; the views coverage_agencies and coverage_regions keep their
+    names, columns and rows, and compute the date-dependent not_yet_due when read (db/coverage.py)."""
+    from . import coverage, regions
+
+    coverage.default_settings(db)
+    regions.load_regions(db)
+    coverage.create_tables(db)
+    coverage.rebuild(db)
+
+
+def _m_queries_by_index(db: sqlite_utils.Database) -> None:
+    """What the canned queries and dashboard panels read in order from an index instead of
+    sorting or scanning a million rows (metadata.json): the cross-year checks' sort keys
+    (checks.report_year, checks.agency, db/crossyear.py), reports by first_seen (the changes
+    since a crawl), sections by similarity (text reuse), a portal's fetch times; and the digest
+    of the sections a text-reuse row compared (a refresh keeps the rows of an unchanged pair)."""
+    from . import crossyear
+
+    crossyear.create_sort_keys(db)
+    if "sections_hash" not in db["section_similarity"].columns_dict:
+        # rows written before have none: compared again by the next refresh of their publisher
+        db.execute("ALTER TABLE section_similarity ADD COLUMN sections_hash TEXT")
+    db.execute("CREATE INDEX IF NOT EXISTS reports_first_seen ON reports(first_seen DESC)")
+    db.execute("CREATE INDEX IF NOT EXISTS section_similarity_jaccard ON section_similarity(jaccard)")
+    db.execute("CREATE INDEX IF NOT EXISTS crawl_fetch_state_portal "
+               "ON crawl_fetch_state(portal, validated_at, fetched_at)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("base tables", _m001_base),
     ("chinese full-text search", _m002_chinese_fts),
@@ -377,6 +408,10 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("one agency per body: identity_key, merged_into, agency_aliases, agency_merges (issue 15)",
      _m_reader_agency_identity),
     ("check_status not_assessable when no check passed or failed (issue 12)", _m_parser_fix_check_status),
+    ("coverage register materialized: tables written by the register refresh, thin views (issue 16)",
+     _m_coverage_tables),
+    ("canned queries by index: cross-year sort keys, reports by first_seen, text reuse by similarity (issue 16)",
+     _m_queries_by_index),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -467,7 +467,8 @@ class Archive:
         """Re-derive sections, cells, checks and the parsed record of stored versions from their
         stored bytes with the current parser (default: every version whose parser_version is
         not ``pipelines.PARSER_VERSION``). One transaction per version; the search index is
-        rebuilt at the end (one more). Bytes, SHA-256, fetch times and clicks are untouched.
+        rebuilt at the end (one more), and the coverage rows of the publishers whose reports changed
+        year, date, kind or agency are recomputed. Bytes, SHA-256, fetch times and clicks are untouched.
         Returns counts: {"reparsed": n, "failed": n, "readable": n} (``readable``: re-parsed
         versions whose kind is now neither unreadable nor image_only)."""
         if parse is None:
@@ -521,10 +522,13 @@ class Archive:
             done += 1
             readable += record.get("kind") not in ("unreadable", "image_only")
         if done:
+            from . import coverage
             from .schema import rebuild_search_index
 
             with self.db.atomic():
                 rebuild_search_index(self.db)
+            # a report whose year, date, kind or agency changed marked its publisher (a trigger)
+            coverage.refresh(self.db, agency_ids=())
         return {"reparsed": done, "failed": failed, "readable": readable}
 
     def _update_region(self, report_id: int, agency_id: int) -> None:
