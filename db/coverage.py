@@ -427,7 +427,7 @@ def _state_sql(conn) -> str:
     return STATE_SQL.format(portals_arm=_STATE_PORTALS_ARM if _has_table(conn, "portals") else "")
 
 
-def _transaction(db):
+def transaction(db):
     """db.atomic() of a sqlite-utils Database; else a savepoint on a plain connection."""
     if hasattr(db, "atomic"):
         return db.atomic()
@@ -448,7 +448,7 @@ def _transaction(db):
 def rebuild(db) -> dict:
     """Recompute every row of the coverage tables."""
     conn = _conn(db)
-    with _transaction(db):
+    with transaction(db):
         spec = _spec(conn)
         years = json.dumps(json.loads(spec)["years"])
         for table in ("coverage_agency_years", "coverage_region_years", "coverage_found",
@@ -513,7 +513,7 @@ def refresh(db, agency_ids=None) -> dict:
     if agency_ids is None or stored is None or stored[0] != _spec(conn):
         return rebuild(db)
     years = json.dumps(json.loads(stored[0])["years"])
-    with _transaction(db):
+    with transaction(db):
         regions = sync_regions(db)
         ids = json.dumps(sorted({int(i) for i in agency_ids if i is not None}))
         keys = {k for (k,) in conn.execute(

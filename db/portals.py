@@ -130,7 +130,8 @@ def record_crawl(db, run_id: int | None, rows: list[dict], at: str | None = None
         # the coverage register's portal statuses (db/coverage.py)
         from . import coverage
         if coverage.is_built(conn):
-            coverage.sync_regions(conn)
+            with coverage.transaction(conn):
+                coverage.sync_regions(conn)
     return n
 
 
