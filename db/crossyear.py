@@ -44,6 +44,54 @@ from .schema import CHECK_STATUS_SQL
 PREFIX = "crossyear_"
 #: publishers per transaction of a refresh
 CHUNK = 500
+#: the cross-year checks as a range of ``checks.name`` (an index can read it; LIKE cannot)
+NAME_RANGE = "name >= 'crossyear' AND name < 'crossyeas'"
+
+# A cross-year check carries its report's year and agency name (checks.report_year,
+# checks.agency): written with the check (run_cross_year_checks, their one writer) and kept by
+# triggers when the report's year or agency, or the agency's name, changes in place; so the
+# list of failed checks — by status, year, agency, check — is read in that order from one
+# index instead of sorted at every read. (No trigger on INSERT: one costs ~15 µs a row, and
+# store() inserts every report's checks.)
+SORT_KEY_TRIGGERS = (
+    f"""CREATE TRIGGER IF NOT EXISTS checks_crossyear_report AFTER UPDATE OF report_year, agency_id ON reports
+    WHEN OLD.report_year IS NOT NEW.report_year OR OLD.agency_id IS NOT NEW.agency_id
+    BEGIN
+      UPDATE checks SET report_year = NEW.report_year,
+        agency = (SELECT name FROM agencies WHERE id = NEW.agency_id)
+      WHERE report_id = NEW.id AND {NAME_RANGE};
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS checks_crossyear_agency AFTER UPDATE OF name ON agencies
+    WHEN OLD.name IS NOT NEW.name
+    BEGIN
+      UPDATE checks SET agency = NEW.name
+      WHERE report_id IN (SELECT id FROM reports WHERE agency_id = NEW.id) AND {NAME_RANGE};
+    END""",
+)
+SORT_KEY_INDEXES = {
+    # crossyear_failures, crossyear-table: in their order
+    "checks_crossyear_order": f"checks(status, report_year DESC, agency, name) WHERE {NAME_RANGE}",
+    # crossyear-count: the failed ones and their versions (name too: the index covers the query)
+    "checks_crossyear_status": f"checks(status, report_id, version_id, name) WHERE {NAME_RANGE}",
+}
+
+
+def create_sort_keys(db) -> None:
+    """checks.report_year and checks.agency of the cross-year checks (filled), their triggers
+    and indexes (migration "canned queries by index")."""
+    have = set(db["checks"].columns_dict)
+    for col, kind in (("report_year", "INTEGER"), ("agency", "TEXT")):
+        if col not in have:
+            db.execute(f"ALTER TABLE checks ADD COLUMN {col} {kind}")
+    db.execute(f"""UPDATE checks SET report_year = (SELECT report_year FROM reports WHERE id = checks.report_id),
+        agency = (SELECT a.name FROM reports r JOIN agencies a ON a.id = r.agency_id WHERE r.id = checks.report_id)
+        WHERE {NAME_RANGE}""")
+    for sql in SORT_KEY_TRIGGERS:
+        db.execute(sql)
+    for name, on in SORT_KEY_INDEXES.items():
+        db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {on}")
+
+
 JUMP_METRICS = {
     "applications": [("applications", "new_received", "total")],
     "reviews": [("reviews_litigation", "review", "total")],
@@ -65,9 +113,15 @@ def _database(db):
     return db
 
 
+# the rows of tables 2–4 that compare() reads (a version has ~250 cells; these are ~40)
+_ROWS_COMPARED = sorted({"carried_over", "carried_forward", "regulations", "normative_documents"}
+                        | {r for keys in JUMP_METRICS.values() for _, r, _ in keys})
+
+
 def _cells(conn, version_id: int) -> dict:
     return {(t, r, c): v for t, r, c, v in conn.execute(
-        "SELECT table_name, row_key, col_key, value FROM cells WHERE version_id = ?", (version_id,))}
+        "SELECT table_name, row_key, col_key, value FROM cells WHERE version_id = ? "
+        f"AND row_key IN ({', '.join('?' * len(_ROWS_COMPARED))})", (version_id, *_ROWS_COMPARED))}
 
 
 def _fmt(v) -> str:
@@ -218,29 +272,38 @@ def run_cross_year_checks(db, agency_id: int | None = None, *, agency_ids=None,
                     counts["unchanged"] += len(wanted)
                     continue
                 rmarks = ",".join("?" * len(redo))
-                conn.execute(f"DELETE FROM checks WHERE name LIKE '{PREFIX}%' AND report_id IN ({rmarks})", redo)
+                conn.execute(f"DELETE FROM checks WHERE {NAME_RANGE} AND report_id IN ({rmarks})", redo)
                 conn.execute(f"DELETE FROM section_similarity WHERE report_id IN ({rmarks})", redo)
                 if has_state:
                     conn.execute(f"DELETE FROM crossyear_state WHERE report_id IN ({rmarks})", redo)
                 redo_set = set(redo)
                 counts["unchanged"] += sum(1 for r in wanted if r not in redo_set)
+                cells, sections = {}, {}   # each version read once
                 for i, year in enumerate(ordered):
                     rid, vid = years[year]
                     if rid not in redo_set:
                         continue
                     checks = []
                     if year - 1 in years:
-                        checks += compare(_cells(conn, vid), _cells(conn, years[year - 1][1]), year, factor, minimum)
+                        pvid = years[year - 1][1]
+                        for v in (vid, pvid):   # each year is compared with the one before and after
+                            if v not in cells:
+                                cells[v] = _cells(conn, v)
+                        checks += compare(cells[vid], cells[pvid], year, factor, minimum)
                     if text_reuse and i > 0:
                         prev_year = ordered[i - 1]
                         prid, pvid = years[prev_year]
-                        rows = textreuse.compare_reports(conn, rid, vid, year, prid, pvid, prev_year)
+                        rows = textreuse.compare_reports(conn, rid, vid, year, prid, pvid, prev_year, sections)
                         check = textreuse.reuse_check(rows, threshold, min_chars, judged or None)
                         if check:
                             checks.append(check)
-                    conn.executemany(
-                        "INSERT INTO checks(report_id, version_id, name, status, detail) VALUES (?, ?, ?, ?, ?)",
-                        [(rid, vid, c["name"], c["status"], c["detail"]) for c in checks])
+                    if checks:
+                        sort_keys = conn.execute("SELECT r.report_year, a.name FROM reports r LEFT JOIN agencies a "
+                                                 "ON a.id = r.agency_id WHERE r.id = ?", (rid,)).fetchone()
+                        conn.executemany(
+                            "INSERT INTO checks(report_id, version_id, name, status, detail, report_year, agency) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            [(rid, vid, c["name"], c["status"], c["detail"], *sort_keys) for c in checks])
                     if has_state and text_reuse:
                         conn.execute("INSERT OR REPLACE INTO crossyear_state(report_id, inputs) VALUES (?, ?)",
                                      (rid, wanted[rid]))

@@ -127,6 +127,11 @@ def record_crawl(db, run_id: int | None, rows: list[dict], at: str | None = None
                  json.dumps(cols, ensure_ascii=False), how, by, status, r.get("status_reason") or "", at, run_id,
                  at if status == "ok" else None, int(r.get("reports") or 0), int(r.get("lists") or 0)))
             n += 1
+        # the coverage register's portal statuses (db/coverage.py)
+        from . import coverage
+        if coverage.is_built(conn):
+            with coverage.transaction(conn):
+                coverage.sync_regions(conn)
     return n
 
 

@@ -10,7 +10,9 @@ crawl should call it once when it closes, with the registry it crawled
 
     refresh(archive, registry=portals_csv, agency_ids=stored_agency_ids)
 
-Without ``agency_ids`` every publisher is rechecked (a few seconds per 10,000 reports).
+Without ``agency_ids`` every publisher is rechecked (a few seconds per 10,000 reports) and the
+coverage tables are rebuilt; with them, only those publishers' cross-year checks and coverage
+rows, and their regions' rows (``db.coverage.refresh``).
 """
 from __future__ import annotations
 
@@ -24,16 +26,18 @@ DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "crawler" / "portals
 
 def refresh(db, registry: "str | Path | None" = None, agency_id: int | None = None, *,
             agency_ids=None, **kwargs) -> dict:
-    """Load the regions (when missing or outdated) and ``registry`` (if given), then link agencies
-    and run the cross-year checks: of all publishers, or only of those of ``agency_id`` /
-    ``agency_ids`` (what a load or crawl just stored: cheap on a large archive)."""
+    """Load the regions (when missing or outdated) and ``registry`` (if given), link agencies,
+    run the cross-year checks and bring the coverage tables up to date: of all publishers, or
+    only of those of ``agency_id`` / ``agency_ids`` (what a load or crawl just stored: cheap on
+    a large archive)."""
     db = _database(db)
     with db.atomic():
         regions.load_regions(db)
         coverage.default_settings(db)
         portals = coverage.load_registry(db, registry) if registry and Path(registry).exists() else 0
-        coverage.create_views(db)
     result = run_cross_year_checks(db, agency_id, agency_ids=agency_ids, **kwargs)
-    figures.refresh_agencies(db, None if agency_id is None and agency_ids is None else [agency_id, *(agency_ids or ())])
+    ids = None if agency_id is None and agency_ids is None else [agency_id, *(agency_ids or ())]
+    figures.refresh_agencies(db, ids)
+    result.update(coverage.refresh(db, ids))
     result["registry_portals"] = portals
     return result

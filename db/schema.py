@@ -388,7 +388,42 @@ def _m_report_figures(db: sqlite_utils.Database) -> None:
 
 # migrations that only add tables and indexes, no row another table refers to: the whole-file
 # foreign-key check after them (minutes at a million reports) would find nothing new
-for _m in (_m_scale_reports_by_version, _m_scale_crossyear_state, _m_report_figures):
+
+def _m_coverage_tables(db: sqlite_utils.Database) -> None:
+    """The coverage register as tables the register refresh writes (coverage_agency_years,
+    coverage_region_years, coverage_found, coverage_region_state) instead of views that grouped
+    every report on every read; the views coverage_agencies and coverage_regions keep their
+    names, columns and rows, and compute the date-dependent not_yet_due when read (db/coverage.py)."""
+    from . import coverage, regions
+
+    coverage.default_settings(db)
+    regions.load_regions(db)
+    coverage.create_tables(db)
+    coverage.rebuild(db)
+
+
+def _m_queries_by_index(db: sqlite_utils.Database) -> None:
+    """What the canned queries and dashboard panels read in order from an index instead of
+    sorting or scanning a million rows (metadata.json): the cross-year checks' sort keys
+    (checks.report_year, checks.agency, db/crossyear.py), reports by first_seen (the changes
+    since a crawl), sections by similarity (text reuse), a portal's fetch times; and the digest
+    of the sections a text-reuse row compared (a refresh keeps the rows of an unchanged pair)."""
+    from . import crossyear
+
+    crossyear.create_sort_keys(db)
+    if "sections_hash" not in db["section_similarity"].columns_dict:
+        # rows written before have none: compared again by the next refresh of their publisher
+        db.execute("ALTER TABLE section_similarity ADD COLUMN sections_hash TEXT")
+    db.execute("CREATE INDEX IF NOT EXISTS reports_first_seen ON reports(first_seen DESC)")
+    db.execute("CREATE INDEX IF NOT EXISTS section_similarity_jaccard ON section_similarity(jaccard)")
+    db.execute("CREATE INDEX IF NOT EXISTS crawl_fetch_state_portal "
+               "ON crawl_fetch_state(portal, validated_at, fetched_at)")
+
+
+# migrations that only add tables, columns and indexes, no row another table refers to: the
+# whole-file foreign-key check after them (minutes at a million reports) would find nothing new
+for _m in (_m_scale_reports_by_version, _m_scale_crossyear_state, _m_report_figures, _m_coverage_tables,
+           _m_queries_by_index):
     _m.adds_only = True
 
 
@@ -414,6 +449,11 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("report_figures (each report's figures, publisher-year and tier, kept by the store) and "
      "checks_flagged (failed and warned checks by status and name), so the canned queries and "
      "dashboards read no cells (issue 16)", _m_report_figures),
+    ("coverage register materialized: tables written by the register refresh, thin views (issue 16)",
+     _m_coverage_tables),
+    ("canned queries by index: cross-year sort keys, reports by first_seen, text reuse by similarity (issue 16)",
+     _m_queries_by_index),
+>>>>>>> coverage
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

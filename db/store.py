@@ -488,7 +488,9 @@ class Archive:
         stored bytes with the current parser (default: every version whose parser_version is
         not ``pipelines.PARSER_VERSION``). One transaction per version; each version's search
         rows are replaced (the old ones deleted with its old sections, the new ones indexed in
-        store()'s batches), so re-parsing part of a large archive costs that part only. Bytes, SHA-256, fetch times and clicks are untouched.
+        store()'s batches), so re-parsing part of a large archive costs that part only; the
+        coverage rows of the publishers whose reports changed year, date, kind or agency are
+        recomputed at the end. Bytes, SHA-256, fetch times and clicks are untouched.
         Returns counts: {"reparsed": n, "failed": n, "readable": n} (``readable``: re-parsed
         versions whose kind is now neither unreadable nor image_only)."""
         if parse is None:
@@ -559,6 +561,11 @@ class Archive:
 
             with self.db.atomic():
                 rebuild_search_index(self.db)
+        if done:
+            from . import coverage
+
+            # a report whose year, date, kind or agency changed marked its publisher (a trigger)
+            coverage.refresh(self.db, agency_ids=())
         return {"reparsed": done, "failed": failed, "readable": readable}
 
     def _write_figures(self, report_id: int, version_id: int, cell_figures: dict | None,

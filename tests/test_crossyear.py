@@ -144,6 +144,50 @@ def test_text_reuse_rows_and_query(archive):
     assert "托里县交通运输局" in listed and "托里县自然资源局" not in listed
 
 
+def test_text_reuse_rows_follow_reparsed_sections(tmp_path):
+    """A refresh keeps the text-reuse rows of an unchanged pair of versions (their
+    sections_hash) and compares again a pair whose sections changed (a re-parse): the rows are
+    those a comparison from scratch gives."""
+    from db.register import refresh
+    from tests.test_crossyear_fixtures import base_record, variant
+
+    archive = build(tmp_path / "archive.db")
+    db = archive.db
+    name = "托里县自然资源局"
+    aid, vid = db.execute("SELECT a.id, r.version_id FROM reports r JOIN agencies a ON a.id = r.agency_id "
+                          "WHERE a.name = ? AND r.report_year = 2023", (name,)).fetchone()
+
+    def rows():
+        return db.execute("SELECT * FROM section_similarity ORDER BY version_id, section_number").fetchall()
+
+    def jaccard(number):
+        return db.execute("SELECT jaccard FROM section_similarity WHERE version_id = ? AND section_number = ?",
+                          (vid, number)).fetchone()[0]
+
+    assert jaccard(1) < 0.8                  # 2023's own prose
+    kept = rows()
+    refresh(archive, agency_ids=[aid])      # nothing changed: the same rows, not compared again
+    assert rows() == kept
+    # 2023 re-parsed as the 2022 text (the base's prose): compared again
+    again = variant(base_record(), name, 2023, "2024-02-15")
+    archive.reparse(parse=lambda *a, **k: again, version_ids=[vid])
+    refresh(archive, agency_ids=[aid])
+    assert jaccard(1) == 1.0
+    # a new version of the 2022 report: 2022's rows and 2023's are those of the new pairing
+    old_2022 = db.execute("SELECT r.version_id FROM reports r WHERE r.agency_id = ? AND r.report_year = 2022",
+                          (aid,)).fetchone()[0]
+    archive.store(variant(base_record(), name, 2022, "2023-01-18"), b"2022 edited",
+                  {"url": f"http://test.invalid/{name}/2022.html", "region_code": "654224"})
+    refresh(archive, agency_ids=[aid])
+    assert db.execute("SELECT count(*) FROM section_similarity WHERE version_id = ? OR prev_version_id = ?",
+                      (old_2022, old_2022)).fetchone() == (0,)
+    after = rows()
+    with db.atomic():
+        db.execute("DELETE FROM section_similarity")
+    refresh(archive)
+    assert rows() == after
+
+
 def test_similarity_measure():
     a = "本年度共收到申请12件，全部按期答复。存在问题是解读形式单一，下一步将加强培训。"
     b = "本年度共收到申请35件，全部按期答复。存在问题是解读形式单一，下一步将加强培训。"
@@ -152,6 +196,25 @@ def test_similarity_measure():
     jac, _, _, _ = similarity(a, "今年重点推进政务服务事项标准化建设，新建便民查阅点八处。")
     assert jac < 0.1
     assert similarity("", "x")[0] is None
+
+
+def test_text_reuse_normalises_as_nfkc(shared_dir):
+    """textreuse.nfkc (full-width forms mapped first, the rest only when needed) is NFKC: on
+    every corpus text and on random strings of the characters NFKC changes or composes."""
+    import random
+    import unicodedata
+
+    from db.textreuse import nfkc
+
+    texts = [p.read_text("utf-8", errors="replace") for p in sorted(shared_dir.rglob("*"))
+             if p.suffix in (".txt", ".html", ".htm")]
+    assert len(texts) > 10 and sum(map(len, texts)) > 500_000
+    rng = random.Random(7)
+    pool = [chr(c) for c in [*range(0x20, 0x7F), *range(0xFF01, 0xFF5F), 0x3000, 0x0301, 0x0308, 0x0323,
+                             0x2460, 0x2474, 0x3220, 0xFF76, 0xFF9E, 0x30AB, 0x3099, 0x1100, 0x1161,
+                             0x4E00, 0x2F00, 0xFB01, 0x00BD, 0x212B, 0x1E9B, 0x3002, 0x2026]]
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(0, 12))) for _ in range(20000)]
+    assert [nfkc(t) for t in texts] == [unicodedata.normalize("NFKC", t) for t in texts]
 
 
 def test_compare_skips_missing_inputs():

@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import re
-import sqlite3
 import subprocess
 import sys
 from urllib.parse import urlsplit
@@ -183,10 +182,12 @@ def test_offline_crawl_reports_each_portal_unreachable(tmp_path):
     assert rows[2][3] == "[]" and rows[0][5] == 0   # no column found, none remembered
     # the coverage register says why each region's reports are not there: its portal did not answer
     # (an archive with no report has no year to cover: the years are set)
-    con = sqlite3.connect(db)
-    with con:
-        con.execute("UPDATE register_settings SET value = '2023' WHERE key = 'coverage_last_year'")
-    con.close()
+    from db.coverage import set_setting
+    from db.store import Archive
+    archive = Archive(db)
+    with archive.db.atomic():
+        set_setting(archive.db, "coverage_last_year", 2023)   # and the coverage tables follow
+    archive.close()
     cov = query(db, "SELECT DISTINCT region_code, status, portal_status FROM coverage_regions "
                     "WHERE region_code IN ('110101', '110102', '110105', '110106') AND report_year = 2023")
     assert sorted(cov) == [(c, "portal_unreachable", "unreachable") for c in ("110101", "110102", "110105")] + [
