@@ -453,7 +453,6 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
      _m_coverage_tables),
     ("canned queries by index: cross-year sort keys, reports by first_seen, text reuse by similarity (issue 16)",
      _m_queries_by_index),
->>>>>>> coverage
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
