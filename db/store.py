@@ -502,6 +502,7 @@ class Archive:
         self.flush_index()
         done = failed = readable = 0
         rebuild = False   # an index that does not hold what the archive says it does
+        reparsed_reports = []
         for vid in version_ids:
             row = self.db.execute(
                 "SELECT v.report_id, v.raw, v.raw_compression, v.encoding, v.content_type, r.url, "
@@ -554,6 +555,7 @@ class Archive:
             if len(self._index_queue) >= self.index_batch:
                 self.flush_index()
             done += 1
+            reparsed_reports.append(report_id)
             readable += record.get("kind") not in ("unreadable", "image_only")
         self.flush_index()
         if rebuild:
@@ -566,7 +568,24 @@ class Archive:
 
             # a report whose year, date, kind or agency changed marked its publisher (a trigger)
             coverage.refresh(self.db, agency_ids=())
+            self._forget_cross_year(reparsed_reports)
         return {"reparsed": done, "failed": failed, "readable": readable}
+
+    def _forget_cross_year(self, report_ids) -> None:
+        """Re-parsed versions keep their ids but not their cells and sections: the cross-year
+        inputs recorded for their publishers (crossyear_state) no longer say what was compared,
+        so the next register refresh compares those publishers again."""
+        if "crossyear_state" not in self.db.table_names():
+            return
+        ids = sorted(set(report_ids))
+        with self.db.atomic():
+            for i in range(0, len(ids), 5000):
+                self.db.execute(
+                    "DELETE FROM crossyear_state WHERE report_id IN (SELECT r.id FROM reports r "
+                    "JOIN agencies a ON a.id = r.agency_id WHERE coalesce(a.entity_key, 'agency:' || a.id) IN "
+                    "(SELECT coalesce(a2.entity_key, 'agency:' || a2.id) FROM reports r2 JOIN agencies a2 "
+                    "ON a2.id = r2.agency_id WHERE r2.id IN (SELECT value FROM json_each(?))))",
+                    (json.dumps(ids[i:i + 5000]),))
 
     def _write_figures(self, report_id: int, version_id: int, cell_figures: dict | None,
                        new: bool = False) -> None:
