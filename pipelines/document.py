@@ -85,6 +85,18 @@ class Line:
         return f"Line({self.text!r}, table={self.table})"
 
 
+class TextLine(Line):
+    """A line of text input; ``gap``: an empty line came before it. Extractors such as
+    ``pdftotext`` print each text block of a page apart, so the empty lines say which
+    cells were printed as one block (a column of a table's rows, read top to bottom)."""
+
+    __slots__ = ("gap",)
+
+    def __init__(self, cells: list[Cell], gap: bool = False):
+        Line.__init__(self, cells)
+        self.gap = gap
+
+
 @dataclass(slots=True)
 class Document:
     lines: list[Line]
@@ -141,13 +153,18 @@ def from_text(text: str) -> Document:
     blank_cells = False
     md_table = None      # index of the markdown table being read
     n_tables = 0
+    gap = False          # an empty line since the last line kept
     for raw in text.splitlines():
         if not raw.strip():
             if raw and ("\xa0" in raw or "\u3000" in raw):
-                lines.append(Line([Cell("", 0)]))
+                lines.append(TextLine([Cell("", 0)], gap))
                 blank_cells = True
+                gap = False
+                continue
+            gap = True
             continue
         if PAGE_FOOTER.match(raw):
+            gap = True       # a page break ends a block too
             continue
         if "|" in raw and _MD_ROW.match(raw):
             if _MD_RULE.match(raw):
@@ -166,7 +183,8 @@ def from_text(text: str) -> Document:
         if "**" in raw:
             raw = raw.replace("**", "")
         flat = raw.replace("\xa0", " ").replace("\u3000", " ")
-        lines.append(Line([Cell(m.group(0), m.start()) for m in _TOKEN.finditer(flat)]))
+        lines.append(TextLine([Cell(m.group(0), m.start()) for m in _TOKEN.finditer(flat)], gap))
+        gap = False
     return Document(lines=reattach_labels(lines), is_html=False, blank_cells=blank_cells)
 
 

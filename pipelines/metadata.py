@@ -373,7 +373,7 @@ def find_source(furniture: str, meta: dict[str, str]) -> str | None:
     if is_source_name(value):
         return value.strip()
     for m in _SOURCE_RE.finditer(furniture):
-        value = m.group("value").strip(" ：:")
+        value = m.group("value").strip(" ：:").rstrip("。，,；;")
         if is_source_name(value):
             return value
     return None

@@ -191,6 +191,11 @@ def _fill(record: dict, doc: Document, url: str | None) -> None:
     fill_text(sections, lines, end)
     head_end = sections[0].line if sections else end
     pre = "\n".join(line.text for line in lines[:head_end])
+    if sections and sections[0].offset:
+        # the first heading inside a line (a whole report on one line): what precedes it on
+        # that line is the page's head (title, date, source)
+        pre = "\n".join(filter(None, (pre, lines[head_end].text[:sections[0].offset])))
+        head_end += 1
     post = "\n".join(line.text for line in lines[end:])
 
     # --- title, agency, year: the publisher's CMS field, then the title as printed in the

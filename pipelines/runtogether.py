@@ -10,7 +10,11 @@ balance, the result rows summing to 总计) pick among them. A row with no singl
 answer is left out with a warning — a wrong number is never written.
 
 A whitespace gap that the text kept between digits is a cell boundary; a printed
-blank mark (``/``, ``—``) is a blank cell.
+blank mark is a blank cell: ``无`` and ``/`` one cell each, a dash (``—``, ``——``, ``-``,
+``--``) one or two characters a cell. A ``-`` is a minus sign only in a 2019 table-2 row
+(本年增/减); a count is never negative. A blank reads as 0 where the row still adds up to
+its total; a row whose blanks would not is left out. Cells may have left no trace at all
+(an empty cell), so every split allows for them and the identities choose.
 """
 from __future__ import annotations
 
@@ -32,18 +36,20 @@ APP_ORDER = APP_ORDER[:APP_ORDER.index("other.no_correction")] + ("other",) + AP
 
 _GAP = "|"
 _BLANK = "—"
+_NIL = "∅"          # 无 or / printed for a blank cell: exactly one cell each (a blank printed as a dash may
+                    # be one dash or two: ——, --)
 # a value stretch: digits, kept gaps, blank marks, decimal points, signs
-_STRETCH = re.compile(r"[\d|—+\-.,]+")
-_WU = re.compile(r"无(?=\s*[\d—无])|(?<=[\d—])无|(?<=[\d—]\s)无")
+_STRETCH = re.compile(r"[\d|—∅+\-.,]+")
+_WU = re.compile(r"无(?=\s*[\d—∅无])|(?<=[\d—∅])无|(?<=[\d—∅]\s)无")
 
 
 def compact(text: str) -> str:
     """Whitespace dropped, except between two value characters where it becomes a gap mark;
     full-width digits folded; thousands separators and blank marks normalised."""
-    text = fold(text).replace("增/减", "增减").replace("/", _BLANK).replace("–", _BLANK)
+    text = fold(text).replace("增/减", "增减").replace("/", _NIL).replace("–", _BLANK)
     # 无 printed for a blank cell: next to a digit or another blank (never 无法/无正当 of a label)
     while True:
-        new = _WU.sub(_BLANK, text)
+        new = _WU.sub(_NIL, text)
         if new == text:
             break
         text = new
@@ -60,41 +66,50 @@ def compact(text: str) -> str:
     return "".join(out)
 
 
+def _blank(token: str) -> bool:
+    return token[0] in "—∅"
+
+
 def _is_value_char(ch: str) -> bool:
-    return bool(ch) and (ch.isdigit() or ch in "—-+")
+    return bool(ch) and (ch.isdigit() or ch in "—∅-+")
 
 
 class Stretch:
     """The values printed between one row label and the next."""
 
-    __slots__ = ("tokens", "glued")
+    __slots__ = ("tokens", "glued", "spaced")
 
-    def __init__(self, text: str, glued: bool):
-        # tokens: gap-separated pieces; a blank mark is a token of its own
+    def __init__(self, text: str, glued: bool, signed: bool = False):
+        # tokens: gap-separated pieces; a blank mark is a token of its own. Only a column of
+        # changes (本年增/减) has signed numbers; elsewhere "-" is a blank mark, never a minus
         pieces = []
+        if not signed:
+            text = text.replace("-", "—")
         for part in text.split(_GAP):
-            for p in re.findall(r"—+|[+\-]?[\d.,]+|[+\-]", part):
+            for p in re.findall(r"—+|∅|[+\-]?[\d.,]+|[+\-]", part):
                 pieces.append("—" if p in "+-" else p)
         self.tokens = pieces
         self.glued = glued      # the digits touch the label (no gap): the text ran together
+        self.spaced = _GAP in text   # the text kept a gap between some of its cells
 
     @property
     def digits(self) -> int:
         return sum(len(t) for t in self.tokens)
 
 
-def _stretch_between(between: str, strip_item: bool) -> tuple[Stretch | None, int]:
+def _stretch_between(between: str, strip_item: bool, signed: bool = False) -> tuple[Stretch | None, int]:
     """The value stretch in the text between two labels: (stretch, number of stretches).
 
     The next label's item number (``2.`` / ``3、``) glued onto the digits is taken off.
+    ``signed``: the row may hold negative numbers (a 2019 table-2 row's 本年增/减).
     """
     found = []
     for m in _STRETCH.finditer(between):
-        rawm = m.group(0)
+        rawm = m.group(0) if signed else m.group(0).replace("-", _BLANK)
         end = m.end()
         item = rawm.rstrip(_GAP).endswith(".") or between[end:end + 1] in ("、", "．")
         s = rawm.strip(_GAP + ".,")
-        if not s or not re.search(r"[\d—]", s):
+        if not s or not re.search(r"[\d—∅]", s):
             continue
         if item and s[-1].isdigit():
             if not strip_item and len(s) == 1:
@@ -103,7 +118,7 @@ def _stretch_between(between: str, strip_item: bool) -> tuple[Stretch | None, in
                 s = s[:-1].rstrip(_GAP + ".")
                 if not s:
                     continue
-        found.append(Stretch(s, glued=not rawm.startswith(_GAP)))
+        found.append(Stretch(s, glued=not rawm.startswith(_GAP), signed=signed))
     if not found:
         return Stretch("", glued=False), 0
     return found[0], len(found)
@@ -189,6 +204,9 @@ def splits(tokens: list[str], size: int, blocks: int = 1, limit: int = MAX_CANDI
 
     def cells_of(u: int, pos: int):
         s = tokens[u]
+        if s == _NIL:
+            yield 0, u + 1, 0
+            return
         if s[0] == "—":
             for width in (1, 2):
                 if pos + width <= len(s):
@@ -283,13 +301,20 @@ def read_applications_run(text: str) -> tuple[dict, dict, list[str]] | None:
             warnings.append(f"applications: no number printed in row {key}; read as blank (0)")
             continue
         if len(toks) == ncols and all(t != "—" * len(t) or len(t) == 1 for t in toks):
-            candidates[key] = [[0 if t[0] == "—" else to_number(t) for t in toks]]
+            row = [0 if _blank(t) else to_number(t) for t in toks]
+            if any(_blank(t) for t in toks) and row[-1] != sum(row[:-1]):
+                # a blank read as 0 must leave the row adding up; otherwise it is not known to be 0
+                warnings.append(f"applications: row {key} has blank cells ({' '.join(toks)}) that read as 0 "
+                                "do not add up to its total; left out")
+                continue
+            candidates[key] = [row]
         elif len(toks) > ncols:
             warnings.append(f"applications: row {key} has {len(toks)} numbers for {ncols} cells; left out")
             continue
         else:
-            # cells run together may have lost blank cells too (an empty <td> leaves nothing)
-            found = splits(toks, ncols, blanks=stretch.glued)
+            # cells run together may have lost blank cells too (an empty <td> leaves nothing; nor
+            # does a blank cell of layout text, whose gaps are kept): identities must choose
+            found = splits(toks, ncols, blanks=True)
             if not found:
                 why = "too many ways to split it" if found is None else "no split where 总计 is the sum"
                 warnings.append(f"applications: row {key} has its cells run together ({' '.join(toks)}); "
@@ -309,8 +334,8 @@ def _with_other_misc(s: str, segs: list) -> list:
     out = []
     for i, (key, a, b) in enumerate(segs):
         if key == "other.no_fee" and not any(k == "other.misc" for k, _, _ in segs):
-            m = re.search(r"(?:3[.、．]|[（(]?3[)）])?其他(?=[\d|—])", s[a:b])
-            if m and re.search(r"\d", s[a:a + m.start()]):
+            m = re.search(r"(?:3[.、．]|[（(]?3[)）])?其他(?=[\d|—∅\-])", s[a:b])
+            if m and re.search(r"[\d—∅\-]", s[a:a + m.start()]):
                 out.append((key, a, a + m.start()))
                 out.append(("other.misc", a + m.end(), b))
                 continue
@@ -440,7 +465,7 @@ def _t4_numbers(s: str) -> str | None:
     first = re.search(r"维持|纠正|审结", s)
     if not first:
         return None
-    digit = re.compile(r"[\d—]").search(s, first.end())
+    digit = re.compile(r"[\d—∅\-]").search(s, first.end())
     stop = digit.start() if digit else len(s)
     heads = [m for m in _T4_HEAD_END.finditer(s, 0, stop)]
     if not heads:
@@ -461,11 +486,15 @@ def read_reviews_run(text: str) -> tuple[dict, dict, list[str]] | None:
     if not toks:
         return None
     if len(toks) == need and all(len(t) == 1 or t[0] != "—" for t in toks):
-        numbers = [0 if t[0] == "—" else to_number(t) for t in toks]
+        numbers = [0 if _blank(t) else to_number(t) for t in toks]
+        blocks = [(toks[b * 5:(b + 1) * 5], numbers[b * 5:(b + 1) * 5]) for b in range(len(REVIEW_BLOCKS))]
+        if any(any(_blank(t) for t in tk) and nb[-1] != sum(nb[:-1]) for tk, nb in blocks):
+            return {}, {}, [f"reviews_litigation: blank cells ({' '.join(toks)}) that read as 0 do not add up "
+                            "to their block's total; table left out"]
     elif len(toks) > need:
         return {}, {}, [f"reviews_litigation: {len(toks)} numbers for {need} cells; table left out"]
     else:
-        found = splits(toks, len(REVIEW_COLUMNS), len(REVIEW_BLOCKS), blanks=stretch.glued)
+        found = splits(toks, len(REVIEW_COLUMNS), len(REVIEW_BLOCKS), blanks=True)
         if not found or len(found) != 1:
             n = "too many" if found is None else len(found)
             return {}, {}, [f"reviews_litigation: cells run together ({' '.join(toks)}); {n} splits fit "
@@ -496,14 +525,14 @@ def read_active_run(text: str, template: str) -> tuple[dict, dict, list[str]] | 
     values, raw, warnings = {}, {}, []
     for i, (key, a, b) in enumerate(segs):
         cols = spec[key]
-        stretch, _ = _stretch_between(_strip_headers(s[a:b]), strip_item=False)
+        stretch, _ = _stretch_between(_strip_headers(s[a:b]), strip_item=False, signed=template == "2019")
         toks = stretch.tokens
         if not toks:
             nums = [0] * len(cols)
             warnings.append(f"active_disclosure: no number printed in row {key}; read as blank (0)")
         elif len(toks) == len(cols) and all(len(t) == 1 or t[0] != "—" for t in toks):
-            nums = [0 if t[0] == "—" else to_number(t.lstrip("+")) for t in toks]
-        elif all(set(t) <= set("0—") for t in toks) and sum(1 for t in toks for _ in t) <= len(cols) * 2:
+            nums = [0 if _blank(t) else to_number(t.lstrip("+")) for t in toks]
+        elif all(set(t) <= set("0—∅") for t in toks) and sum(1 for t in toks for _ in t) <= len(cols) * 2:
             nums = [0] * len(cols)     # only zeros and blanks: whatever the split, every cell is 0
             warnings.append(f"active_disclosure: row {key} has its cells run together; all of them 0 or blank")
         else:
@@ -518,7 +547,7 @@ def read_active_run(text: str, template: str) -> tuple[dict, dict, list[str]] | 
                 n = yuan_to_wan(n)
             row[col] = n
         values[key] = row
-        raw[key] = {c: "" if t[0] == "—" else t for c, t in zip(cols, toks)} if len(toks) == len(cols) \
+        raw[key] = {c: "" if _blank(t) else t for c, t in zip(cols, toks)} if len(toks) == len(cols) \
             else {c: str(n) for c, n in row.items()}
     return values, raw, warnings
 
@@ -559,7 +588,7 @@ def looks_run_together(text: str, kind: str) -> bool:
         glued = 0
         for key, a, b in segs:
             st, _ = _stretch_between(s[a:b], strip_item=True)
-            if st.glued and len(st.tokens) < len(APPLICANT_COLUMNS) and st.digits >= 2:
+            if st.glued and st.digits >= 2 and (len(st.tokens) < len(APPLICANT_COLUMNS) or not st.spaced):
                 glued += 1
         return glued >= 2
     if kind == "reviews":
@@ -567,6 +596,6 @@ def looks_run_together(text: str, kind: str) -> bool:
         if tail is None:
             return False
         st, _ = _stretch_between(tail, strip_item=False)
-        return 0 < len(st.tokens) < 15
+        return 0 < len(st.tokens) < 15 or (len(st.tokens) > 1 and not st.spaced)
     segs = [x for x in _segments(s, _ACTIVE_RE, _ACTIVE_KEYS, tuple(_ACTIVE_KEYS), None)]
     return sum(1 for _, a, b in segs if _stretch_between(s[a:b], False)[0].glued) >= 2

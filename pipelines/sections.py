@@ -9,6 +9,11 @@ template section it means (``template_section``, None for a section of its own).
 Table 3's own row labels (一、本年新收… 四、结转下年度继续办理) look like headings and
 are told apart by their words and by the numbers that follow them on the line; so are
 the group rows of a pre-2019 statistics table (一、主动公开情况 …), by lying inside it.
+
+A text dump with the whole report on one line (every line break lost) has its headings
+inside the line: there a heading is one of the template's own headings (KNOWN_HEADING)
+after its numeral and 、, in the same numbering sequence; each section's text is cut at
+the next heading, and ``offset`` says where in its line the heading begins.
 """
 from __future__ import annotations
 
@@ -38,6 +43,17 @@ KNOWN_HEADING = re.compile(
     r"政府信息公开行政复议、?行政诉讼情况|政府信息公开行政复议和行政诉讼情况|"
     r"存在的主要问题及改进情况|存在的主要问题及改进措施|存在问题及改进措施|存在问题及改进情况|"
     r"其他需要报告的事项)")
+# the same headings inside a long line: a numeral not in brackets (（一）) nor part of another
+# numeral or of 第…条, then 、 — the text before may be anything (…收费0三、收到和处理…)
+_KNOWN_AT = re.compile(KNOWN_HEADING.pattern[1:])      # KNOWN_HEADING where a match starts (no ^)
+# (its numeral not in brackets (（一）), nor part of another numeral or of 第…条)
+_NOT_BEFORE_HEADING = frozenset("（(〔[第一二三四五六七八九十")
+INLINE_MIN = 500    # lines shorter than this hold a paragraph or two, not a run of sections
+# page furniture run into the last section of a one-line dump (on separate lines it is cut
+# off as the body's footer)
+_INLINE_FURNITURE = re.compile(r"打印本页|【打印|【关闭|关闭窗口|分享到[:：]|相关链接|相关文章|上一篇[:：]|下一篇[:：]|"
+                               r"主办单位[:：]|承办单位[:：]|版权所有|Copyright|网站地图|网站标识码|返回顶部|"
+                               r"[\u4e00-\u9fff]ICP备|公网安备")
 
 
 @dataclass
@@ -48,6 +64,8 @@ class Section:
     rest: str = ""     # text after the heading on its own line
     text: str = ""
     template: int | None = None   # which of the template's six sections it is, by meaning
+    offset: int = 0    # where in its line the heading begins (a heading inside a long line)
+    rest_at: int = 0   # where in its line ``rest`` begins
 
     def as_dict(self) -> dict:
         return {"number": self.number, "heading": self.heading, "template_section": self.template,
@@ -82,10 +100,8 @@ def _numeral(s: str) -> int | None:
     return None
 
 
-def _candidate(line: Line) -> tuple[int, str, str] | None:
-    if line.table is not None and len({c.text for c in line.cells}) > 1:
-        return None
-    text = line.text
+def _candidate(line: Line, text: str) -> tuple[int, int, str, int, str] | None:
+    """The heading a line starts with: (0, number, heading, where its rest begins, the rest)."""
     m = _HEADING.match(text)
     if not m:
         return None
@@ -113,7 +129,31 @@ def _candidate(line: Line) -> tuple[int, str, str] | None:
     heading = heading.strip(" ，,")
     if len(heading) > 40 or not heading:
         return None
-    return n, heading, rest
+    return 0, n, heading, len(text) - len(rest), rest
+
+
+def _inline_candidates(text: str) -> list[tuple[int, int, str, int, None]]:
+    """(offset, number, heading, rest_at, None) of the template's headings inside a long line:
+    a numeral, 、, one of KNOWN_HEADING (a space allowed either side of 、). Found by
+    ``str.find`` on 、 — a regex over every position of a long CJK line costs more."""
+    out = []
+    size = len(text)
+    i = text.find("、", 1)
+    while i != -1:
+        j = i - 1 if text[i - 1] != " " else i - 2
+        if j >= 0 and text[j] in NUMERALS:
+            start = j - 1 if j >= 1 and text[j - 1] in NUMERALS else j
+            n = _numeral(text[start:j + 1])
+            after = i + 1 if i + 1 < size and text[i + 1] != " " else i + 2
+            if n is not None and start > 0 and text[start - 1] not in _NOT_BEFORE_HEADING:
+                known = _KNOWN_AT.match(text, after)
+                if known is not None:
+                    rest_at = known.end()
+                    while rest_at < size and text[rest_at] in "。：:；;，, ":
+                        rest_at += 1
+                    out.append((start, n, known.group(0), rest_at, None))
+        i = text.find("、", i + 1)
+    return out
 
 
 def find_sections(lines: list[Line]) -> list[Section]:
@@ -127,25 +167,46 @@ def find_sections(lines: list[Line]) -> list[Section]:
     expected = 1
     restarted: set[int] = set()
     in_stats = table_lines(lines)
+    # a page of a few lines may be a short report run into one line
+    inline_min = INLINE_MIN if len(lines) > 3 else 12
     for i, line in enumerate(lines):
         if i in in_stats:
             continue
-        cand = _candidate(line)
-        if cand is None:
+        if line.table is not None and len({c.text for c in line.cells}) > 1:
+            continue     # a table row (one text across the table is a heading in a grid)
+        text = line.text
+        cand = _candidate(line, text)
+        inline = len(text) > inline_min
+        if inline:
+            # a long line may hold headings inside it (a whole report on one line)
+            cands = _inline_candidates(text)
+            if cand is not None:
+                cands.insert(0, cand)
+            if not cands:
+                continue
+        elif cand is None:
             continue
-        n, heading, rest = cand
-        meaning = template_section(heading)
-        accept = n == expected or (n == 1 and not found) \
-            or (found and n > expected and CANONICAL.get(n, re.compile("$^")).search(heading))
-        if not accept and found and n < expected and meaning is not None and meaning not in restarted \
-                and KNOWN_HEADING.match(heading) and meaning > 1 \
-                and not any(s.template == meaning and KNOWN_HEADING.match(s.heading) for s in found):
-            # the template's headings numbered again after the report's own sections
-            accept = True
-            restarted.add(meaning)
-        if accept:
-            found.append(Section(n, heading, i, rest, template=meaning))
-            expected = n + 1
+        else:
+            cands = (cand,)
+        first_here = len(found)
+        for offset, n, heading, rest_at, rest in cands:
+            meaning = template_section(heading)
+            accept = n == expected or (n == 1 and not found) \
+                or (found and n > expected and CANONICAL.get(n, re.compile("$^")).search(heading))
+            if not accept and found and n < expected and meaning is not None and meaning not in restarted \
+                    and KNOWN_HEADING.match(heading) and meaning > 1 \
+                    and not any(s.template == meaning and KNOWN_HEADING.match(s.heading) for s in found):
+                # the template's headings numbered again after the report's own sections
+                accept = True
+                restarted.add(meaning)
+            if accept:
+                found.append(Section(n, heading, i, rest or "", template=meaning, offset=offset, rest_at=rest_at))
+                expected = n + 1
+        if inline and len(found) > first_here:
+            # each heading's rest of the line runs to the next heading on it
+            here = found[first_here:]
+            for s, nxt in zip(here, here[1:] + [None]):
+                s.rest = text[s.rest_at:nxt.offset if nxt else len(text)].strip()
     _settle_meanings(found)
     fill_text(found, lines, len(lines))
     return found
@@ -165,9 +226,17 @@ def _settle_meanings(sections: list[Section]) -> None:
 
 
 def fill_text(sections: list[Section], lines: list[Line], end: int) -> None:
-    """Each section's text: its lines up to the next heading, the last up to ``end``."""
+    """Each section's text: its lines up to the next heading, the last up to ``end``
+    (a heading inside a line: up to where it begins)."""
     for s, nxt in zip(sections, sections[1:] + [None]):
-        stop = nxt.line if nxt else max(end, s.line + 1)
         parts = [s.rest] if s.rest else []
+        if nxt is not None and nxt.line == s.line:
+            s.text = s.rest
+            continue
+        stop = nxt.line if nxt else max(end, s.line + 1)
         parts.extend(lines[j].text for j in range(s.line + 1, stop))
+        if nxt is not None and nxt.offset and stop < len(lines):
+            parts.append(lines[stop].text[:nxt.offset].strip())
         s.text = "\n".join(p for p in parts if p)
+        if nxt is None and s.offset and (m := _INLINE_FURNITURE.search(s.text)):
+            s.text = s.text[:m.start()].rstrip()

@@ -16,7 +16,9 @@ from .document import Line, tight
 from .labels import (ACTIVE_2019, ACTIVE_2021, APPLICANT_COLUMNS, LABEL_WINDOW, MONEY, REVIEW_BLOCKS,
                      REVIEW_COLUMNS, TEMPLATE_2019_MARKS, TEMPLATE_2021_MARKS,
                      match_active_row, match_application_row)
+from .detached import number_run, read_applications_detached, review_order
 from .runs import split_runs
+from .runtogether import splits
 from .values import Value, parse_value, yuan_to_wan
 
 _GLUED = re.compile(r"^(.*[\u4e00-\u9fff）)”\"])(\d{1,7})$")
@@ -108,6 +110,7 @@ def read_applications(lines: list[Line]) -> Table | None:
     current: str | None = None
     started = in_other = False
     stray = 0
+    overflow = 0                # cells (blanks included) no row took: numbers apart from their labels
     labelled: list[str] = []    # row labels met, in order, whether numbers followed or not
     for tok in tokens:
         if tok.value is None:
@@ -131,6 +134,7 @@ def read_applications(lines: list[Line]) -> Table | None:
         buffer = ""
         if current is None or not started:
             stray += tok.value.number is not None
+            overflow += 1
             continue
         if current not in rows:
             rows[current] = []
@@ -139,10 +143,15 @@ def read_applications(lines: list[Line]) -> Table | None:
         if len(rows[current]) > ncols:
             rows[current].pop()
             stray += tok.value.number is not None
+            overflow += 1
+    if (overflow or not rows) and (run := number_run(lines, one_cell=True)) is not None:
+        # one cell a line, numbers apart from their labels (pdftotext): the label reading
+        # would pair numbers with the wrong rows; the grid is read back by position or not at all
+        return read_applications_detached(lines, run)
     if not rows:
         return None
     table = Table()
-    if any(_laid_out(t) and len(t) == ncols for t in rows.values()):
+    if any(_laid_out(t) and len(t) == ncols and any(x.col > 0 for x in t) for t in rows.values()):
         # layout text drops blank cells: a row label with no number at all is a row of blanks
         subrows = any(k.startswith("other.") for k in labelled)
         blank = [k for k in labelled if k not in rows and not (k == "other" and subrows)]
@@ -268,6 +277,13 @@ def _split_run_together(toks: list[Token], blocks: int, size: int) -> list[Token
     numbers = split_runs(raws, blocks, size)
     if numbers is None:
         return None
+    if _laid_out(toks) and any(t.col > 0 for t in toks):
+        # layout text drops blank cells as well as gluing numbers: the split must be the only
+        # one even when cells may have left no trace (0 0 50 50 is 0 0 _ 50 50 or 0 0 50 _ 50,
+        # never 0 0 5 0 5)
+        found = splits(raws, size, blocks, blanks=True)
+        if found is None or len(found) != 1:
+            return None
     return [Token(str(n), Value(n, str(n)), -1) for n in numbers]
 
 
@@ -422,6 +438,16 @@ def read_reviews(lines: list[Line]) -> Table | None:
             picked = placed
     if not any(t.value.number is not None for t in picked) and len(picked) < need:
         return None
+    if len(picked) == need and lines[start].table is None \
+            and (run := number_run(lines, start, one_cell=True)) is not None:
+        # one cell a line: the blocks the cells were printed in may allow reading them by columns
+        if len(run.values) >= need and [v.raw for v in run.values[:need]] == [t.value.raw for t in picked]:
+            order, warning = review_order(run.head(need))
+            if warning:
+                table.warnings.append(warning)
+            if order is None:
+                return table
+            picked = [picked[i] for i in order]
     if len(picked) < need:
         split = _split_run_together(picked, len(REVIEW_BLOCKS), len(REVIEW_COLUMNS))
         if split is None:

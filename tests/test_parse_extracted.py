@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipelines import parse_document
+from pipelines.detached import number_run, readings
 from pipelines.document import PAGE_FOOTER, from_text, reattach_labels
 from tests.expected import field_diffs
 
@@ -168,15 +169,82 @@ def test_property_detached_labels_exact_or_untouched(table):
 @pytest.mark.parametrize("name", ["pdftotext_hongze_2023.txt", "pdftotext_hongze_2024.txt"])
 def test_pdftotext_numbers_printed_before_their_label(name):
     """`pdftotext` of the real PDFs: 本年处理决定数量 / 550 / 行政许可 — the label is put back
-    before its number, so every table-2 cell reads as the hand-checked record has it."""
+    before its number, so every table-2 cell reads as the hand-checked record has it; table 3's
+    161 numbers, printed apart from its labels (four rows cell by cell, then bands of 10, 4 and
+    2 rows column by column), are read back in the one order the table's identities allow."""
     expected = json.loads((FIX / "public" / "corpus" / SOURCES[name]["expected"]).read_text("utf-8"))
     record = parse_document((SHAPES / name).read_bytes())
+    n, diffs = field_diffs(record, expected)
+    assert diffs == [] and n > 60
     assert record["title"] == expected["title"]
     assert record["agency"] == expected["agency"]
     assert record["report_year"] == expected["report_year"]
     assert record["template"] == "2021"
     assert record["active_disclosure"] == expected["active_disclosure"]
-    assert not any("active_disclosure" in w for w in record["warnings"])
+    assert record["reviews_litigation"] == expected["reviews_litigation"]
+    # the hand-checked record lists the key rows; the layout text of the same PDF (corpus
+    # labelled/NNN.txt) gives every row: the two extractions agree cell for cell
+    layout = parse_document((FIX.parent.parent / SOURCES[name]["from"].split(" ")[0].replace(".pdf", ".txt"))
+                            .read_bytes())
+    assert len(record["applications"]) == 23          # （六）其他处理 is one merged row here
+    assert record["applications"] == layout["applications"]
+    for row, cells in expected["applications"].items():
+        assert record["applications"][row] == cells
+    assert record["warnings"] == ["applications: 161 numbers printed apart from the labels of 23 rows (one cell a "
+                                  "line): read as a 23×7 grid in the one order that satisfies the table's identities"]
+    checks = {c["name"]: c["status"] for c in record["checks"]}
+    assert checks["tables_read"] == "pass" and checks["applications_balance"] == "pass"
+    assert checks["applications_total_column"] == checks["applications_total_handled"] == "pass"
+    assert record["balance_ok"] is True
+    # labelled/002 prints table-4 totals of 0 beside parts that are not: read as printed, flagged
+    review = "fail" if expected["reviews_litigation"]["review"]["total"] == 0 else "pass"
+    assert checks["review_total"] == review
+
+
+def _cells_a_line(grid, bands):
+    """A grid printed the pdftotext way: bands of rows, ``("row", k)`` cell by cell or
+    ``("col", k)`` column by column (a column's k cells one block)."""
+    out, r = [], 0
+    for how, k in bands:
+        if how == "row":
+            out += [x for row in grid[r:r + k] for v in row for x in ("", str(v))]
+        else:
+            out += [x for c in range(len(grid[0])) for x in [""] + [str(row[c]) for row in grid[r:r + k]]]
+        r += k
+    return from_text("\n".join(out) + "\n").lines
+
+
+def test_readings_follow_the_blocks():
+    grid = [[1, 2, 3], [4, 5, 9], [0, 1, 1], [2, 2, 4]]
+    lines = _cells_a_line(grid, [("row", 1), ("col", 3)])
+    run = number_run(lines)
+    assert run.starts == [0, 1, 2, 3, 6, 9, 12]
+    orders = readings(run, 4, 3, row_ok=None)
+    # row 0 alone; rows 1-3 by columns or cell by cell (a block of three starts each column)
+    assert len(orders) == 2
+    got = [[[run.numbers()[o[i * 3 + c]] for c in range(3)] for i in range(4)] for o in orders]
+    assert grid in got
+    assert readings(run, 4, 3) == [orders[got.index(grid)]]      # only it keeps every row's sum
+    # every cell its own block: cell by cell only
+    lines = _cells_a_line(grid, [("row", 4)])
+    assert len(readings(number_run(lines), 4, 3, row_ok=None)) == 1
+
+
+def test_table4_one_cell_a_line_ambiguous_is_left_out():
+    """Fifteen numbers with no empty line between them may be the one template row or the three
+    blocks printed by columns; here both make every block add up, with different numbers."""
+    numbers = [0, 0, 8, 0, 8, 5, 0, 0, 3, 8, 0, 5, 8, 8, 21]
+    head = "四、政府信息公开行政复议、行政诉讼情况\n行政复议\n结果维持\n结果纠正\n其他结果\n尚未审结\n总计\n\n"
+    body = "三、收到和处理政府信息公开申请情况\n见上表。\n"
+    text = "某县人民政府2023年政府信息公开工作年度报告\n一、总体情况\n概况。\n" + body + head
+    record = parse_document(text + "\n".join(map(str, numbers)) + "\n五、存在的主要问题及改进情况\n无。\n")
+    assert record["reviews_litigation"] is None
+    assert any(w.startswith("reviews_litigation: fifteen numbers") and w.endswith("table left out")
+               for w in record["warnings"])
+    # the same numbers each a block of its own: the template's one row, as printed
+    record = parse_document(text + "\n\n".join(map(str, numbers)) + "\n五、存在的主要问题及改进情况\n无。\n")
+    assert record["reviews_litigation"]["review"] == dict(zip(("upheld", "corrected", "other", "pending", "total"),
+                                                              numbers[:5]))
 
 
 def test_label_after_numbers_only_under_a_value_heading():
@@ -198,3 +266,18 @@ def test_one_line_dump_metadata():
     assert record["publish_datetime"] == "2024-01-20T10:00:00+08:00"
     assert record["source"] == "县政府办"
     assert record["clicks"] == 33
+
+
+@pytest.mark.parametrize("change, why", [
+    (lambda lines: lines.remove("10"), "do not make a grid of the rows by 7 columns"),          # a number lost
+    (lambda lines: lines.__setitem__(lines.index("10"), "12"), "no order of reading them satisfies"),  # misprinted
+])
+def test_pdftotext_table3_that_no_order_explains_is_left_out(change, why):
+    lines = (SHAPES / "pdftotext_hongze_2023.txt").read_text("utf-8").split("\n")
+    change(lines)
+    record = parse_document("\n".join(lines))
+    assert record["applications"] is None
+    assert any(w.startswith("applications: ") and why in w and w.endswith("table left out") for w in record["warnings"])
+    read = next(c for c in record["checks"] if c["name"] == "tables_read")
+    assert read["status"] == "warn" and "applications" in read["detail"]
+    assert record["active_disclosure"] is not None and record["reviews_litigation"] is not None

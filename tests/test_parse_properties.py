@@ -313,3 +313,161 @@ def test_layout_text_with_lost_blank_cells(t, data):
     text = render_layout(data.draw, act, app, rev, gaps=True)
     record = parse_document(text.encode("utf-8"))
     assert_honest(record, {"active_disclosure": act, "applications": app, "reviews_litigation": rev})
+
+
+# ------------------------------------------------------------------ (d) one cell a line, by columns
+
+def render_cells(draw, act, app, rev) -> str:
+    """`pdftotext` default-mode text: one cell a line, an empty line between the text blocks.
+    Table 3's labels all print before (or after) its numbers; its rows are cut into bands,
+    each printed cell by cell or column by column (a column's cells one block), or the whole
+    grid column by column with no empty line at all. Zeros print as 0 or a blank mark."""
+    def cell(n):
+        return draw(st.sampled_from(["0", "0", "无", "-", "/", "——"])) if n == 0 else fmt(n)
+
+    out = [TITLE, "", INTRO.strip(), "", "二、主动公开政府信息情况", "第二十条第（一）项", "信息内容",
+           "本年制发件数", "本年废止件数", "现行有效件数"]
+    for key in ("regulations", "normative_documents"):
+        out += ["", ACTIVE_LABELS[key]] + [x for v in act[key].values() for x in ("", cell(v))]
+    for item, keys in (("（五）", ["licensing"]), ("（六）", ["punishment", "enforcement"]), ("（八）", ["fees"])):
+        out += ["", f"第二十条第{item}项", "信息内容", "本年收费金额（单位：万元）" if item == "（八）" else "本年处理决定数量"]
+        for key in keys:
+            out += ["", ACTIVE_LABELS[key], "", cell(next(iter(act[key].values())))]
+    labels = [x for key, label, group in ROWS for x in ([group] if group else []) + [label]]
+    grid = [list(app[key].values()) for key, _, _ in ROWS]
+    numbers: list[str] = []
+    if draw(st.booleans()):
+        numbers = [cell(grid[r][c]) for c in range(7) for r in range(len(grid))]      # no empty line at all
+    else:
+        r = 0
+        while r < len(grid):
+            k = draw(st.integers(1, min(12, len(grid) - r)))
+            if k > 1 and draw(st.booleans()):
+                for c in range(7):
+                    numbers += [""] + [cell(grid[r + j][c]) for j in range(k)]
+            else:
+                numbers += [x for j in range(k) for v in grid[r + j] for x in ("", cell(v))]
+            r += k
+    head = ["三、收到和处理政府信息公开申请情况", "申请人情况", "", "法人或其他组织", "自然人", "",
+            "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "", "总计", ""]
+    out += head + (labels + [""] + numbers if draw(st.booleans()) else numbers + [""] + labels)
+    out += ["", "四、政府信息公开行政复议、行政诉讼情况", "行政复议", "", "行政诉讼", "未经复议直接起诉", "",
+            "复议后起诉", "", "结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
+    flat = [v for b in REVIEW_BLOCKS for v in rev[b].values()]
+    how = draw(st.sampled_from(["cells", "columns", "no gaps"]))
+    if how == "cells":
+        out += [x for v in flat for x in ("", cell(v))]
+    elif how == "columns":      # the three blocks as rows of a 3 × 5 grid, printed column by column
+        out += [x for c in range(5) for x in [""] + [cell(flat[b * 5 + c]) for b in range(3)]]
+    else:
+        out += [""] + [cell(flat[b * 5 + c]) for c in range(5) for b in range(3)]
+    out += ["", *OUTRO.strip().splitlines()]
+    return "\n".join(out) + "\n"
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables(), st.data())
+def test_one_cell_a_line_by_columns_exact_or_left_out(t, data):
+    act, app, rev = t
+    text = render_cells(data.draw, act, app, rev)
+    record = parse_document(text.encode("utf-8"))
+    truth = {"active_disclosure": act, "applications": app, "reviews_litigation": rev}
+    assert_honest(record, truth)
+    assert record["active_disclosure"] == act
+    for table in ("applications", "reviews_litigation"):
+        # a table is read whole, or left out whole with a warning that says so
+        assert record[table] in (None, truth[table]), table
+        if record[table] is None:
+            assert any(w.startswith(table) and w.endswith("table left out") for w in record["warnings"])
+
+
+# ------------------------------------------------------------------ (e) the whole report on one line
+
+HEADINGS = {1: ["总体情况", "概述"], 2: ["主动公开政府信息情况", "主动公开情况"],
+            3: ["收到和处理政府信息公开申请情况"],
+            4: ["政府信息公开行政复议、行政诉讼情况", "政府信息公开行政复议和行政诉讼情况"],
+            5: ["存在的主要问题及改进情况", "存在的主要问题及改进措施", "存在问题及改进措施"],
+            6: ["其他需要报告的事项"]}
+NUMERALS = "一二三四五六"
+# text a section holds: sentences, sub-headings in brackets, table 3's own numbered rows, numbers
+PIECES = ["本年度认真贯彻落实《条例》。", "（一）主动公开政府信息情况。", "（二）依申请公开情况。", "公开信息1136条，",
+          "一、本年新收政府信息公开申请数量2100002", "三、本年度办理结果（一）予以公开0000000",
+          "四、结转下年度继续办理0000000", "第二十条第（一）项信息内容", "行政复议结果维持000", "仍存在一定差距。",
+          "下一步，将切实抓好以下工作：一是扎实推进依申请公开工作；二是加强培训。", "2023年", "无。", "12"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_sections_inside_one_line(data):
+    draw = data.draw
+    joiner = draw(st.sampled_from(["", " ", "。"]))
+    heads = [draw(st.sampled_from(HEADINGS[n])) for n in range(1, 7)]
+    bodies = [draw(st.lists(st.sampled_from(PIECES), min_size=1, max_size=6).map("".join)) for _ in range(6)]
+    if draw(st.booleans()):
+        bodies[0] = bodies[0] + "本报告由办公室编制。" * 20      # long enough to be one line of its own kind
+    head = draw(st.sampled_from(["", "首页>政务公开>年报", "2024年05月19日星期日|网站首页"])) + TITLE
+    line = joiner.join([head] + [f"{NUMERALS[i]}、{heads[i]}{bodies[i]}" for i in range(6)])
+    record = parse_document(line)
+    got = [(s["number"], s["heading"], s["template_section"]) for s in record["sections"]]
+    assert got == [(i + 1, heads[i], i + 1) for i in range(6)]
+    for i, s in enumerate(record["sections"]):
+        assert s["text"].strip(joiner or " ") == bodies[i].strip(joiner or " "), (i, s["text"], bodies[i])
+
+
+# ------------------------------------------------------------------ (f) every blank printed as 无, -, / or ——
+
+def render_flat(act, app, rev, mark) -> str:
+    """Flattened text the seed's way: one cell a line, an empty line between cells, each label
+    before its numbers; every zero printed as ``mark``."""
+    def cell(n):
+        return mark if n == 0 else fmt(n)
+
+    out = [TITLE, INTRO.strip(), "二、主动公开政府信息情况", "第二十条第（一）项", "信息内容", "本年制发件数",
+           "本年废止件数", "现行有效件数"]
+    for key in ("regulations", "normative_documents"):
+        out += [ACTIVE_LABELS[key]] + [cell(v) for v in act[key].values()]
+    for item, keys in (("（五）", ["licensing"]), ("（六）", ["punishment", "enforcement"]), ("（八）", ["fees"])):
+        out += [f"第二十条第{item}项", "信息内容", "本年收费金额（单位：万元）" if item == "（八）" else "本年处理决定数量"]
+        for key in keys:
+            out += [ACTIVE_LABELS[key], cell(next(iter(act[key].values())))]
+    out += ["三、收到和处理政府信息公开申请情况", "申请人情况", "自然人", "法人或其他组织", "商业企业", "科研机构",
+            "社会公益组织", "法律服务机构", "其他", "总计"]
+    for key, label, group in ROWS:
+        out += ([group] if group else []) + [label] + [cell(v) for v in app[key].values()]
+    out += ["四、政府信息公开行政复议、行政诉讼情况", "行政复议", "行政诉讼", "结果维持", "结果纠正", "其他结果",
+            "尚未审结", "总计"] + [cell(v) for b in REVIEW_BLOCKS for v in rev[b].values()]
+    return "\n\n".join(out + OUTRO.strip().splitlines()) + "\n"
+
+
+MARKS = st.sampled_from(["无", "-", "/", "——"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables(), MARKS)
+def test_blank_marks_one_cell_a_line_read_whole(t, mark):
+    act, app, rev = t
+    record = parse_document(render_flat(act, app, rev, mark).encode("utf-8"))
+    truth = {"active_disclosure": act, "applications": app, "reviews_litigation": rev}
+    assert assert_honest(record, truth) == sum(len(v) for v in truth.values())
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables(), MARKS)
+def test_blank_marks_run_together_rows_with_numbers_kept(t, mark):
+    """Run together with every zero printed as the mark: values exact or left out with a warning,
+    and, where the mark is one cell each (无, /; a dash may be printed once or twice a cell), a
+    row whose numbers the marks keep apart (never two numbers side by side) is read."""
+    act, app, rev = t
+    text = render_run(lambda strategy: mark, act, app, rev)
+    record = parse_document(text.encode("utf-8"))
+    truth = {"active_disclosure": act, "applications": app, "reviews_litigation": rev}
+    assert_honest(record, truth)
+    if mark not in ("无", "/"):
+        return
+    for key, cells in app.items():
+        vals = list(cells.values())
+        if not any(vals[i] and vals[i + 1] for i in range(len(vals) - 1)):
+            assert (record["applications"] or {}).get(key) == cells, key
+    flat = [v for b in REVIEW_BLOCKS for v in rev[b].values()]
+    if not any(flat[i] and flat[i + 1] for i in range(len(flat) - 1)):
+        assert record["reviews_litigation"] == rev

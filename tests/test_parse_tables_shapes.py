@@ -99,6 +99,9 @@ def test_run_together_dump_exact_values_or_named_warnings(path):
     exp = _expected(path)
     left_out = set(exp["left_out"])
     assert record["kind"] == "report" and record["template"] == exp["template"]
+    # the whole report is one line: its headings are found inside it, each section with its text
+    assert [(s["number"], s["heading"], s["template_section"]) for s in record["sections"]] == \
+        [(s["number"], s["heading"], s["template_section"]) for s in exp["sections"]]
     read = 0
     for table in TABLES:
         for row, cells in exp[table].items():
@@ -113,6 +116,51 @@ def test_run_together_dump_exact_values_or_named_warnings(path):
     assert read + len(left_out) == sum(len(exp[t]) for t in TABLES) and read >= 25
     status = next(c["status"] for c in record["checks"] if c["name"] == "tables_read")
     assert status == ("warn" if left_out else "pass")
+
+
+@pytest.mark.parametrize("path", RUNTOGETHER, ids=lambda p: p.stem)
+def test_run_together_dump_sections_have_the_page_text(path):
+    """Each section of the one-line dump holds what the same section of the page it was
+    dumped from holds (its whitespace gone); the last loses the page furniture after it."""
+    record = parse_document(path.read_bytes())
+    page = parse_document((SHAPES.parent / "reports" / (path.stem.replace("runtogether_", "") + ".html")).read_bytes())
+    got, want = record["sections"], page["sections"]
+    assert len(got) == len(want) == 6
+    for s, p in zip(got[:-1], want[:-1]):
+        assert s["text"] == re.sub(r"\s+", "", p["text"]), s["heading"]
+    assert got[-1]["text"].startswith(re.sub(r"\s+", "", want[-1]["text"]))
+    assert not re.search(r"相关链接|ICP备|版权所有|打印本页", got[-1]["text"])
+
+
+@pytest.mark.parametrize("joiner", ["", " ", "。"])
+def test_headings_inside_one_line(joiner):
+    body = joiner.join([
+        "某县人民政府2023年政府信息公开工作年度报告 发布时间：2024-01-20 来源：县政府办",
+        "一、总体情况2023年，本县（一）主动公开政府信息情况。公开信息12条。",
+        "二、主动公开政府信息情况第二十条第（一）项信息内容本年制发件数",
+        "三、收到和处理政府信息公开申请情况申请人情况自然人一、本年新收政府信息公开申请数量5000005"
+        "三、本年度办理结果（一）予以公开5000005四、结转下年度继续办理0000000",
+        "四、政府信息公开行政复议、行政诉讼情况行政复议结果维持000000000000000",
+        "五、存在的主要问题及改进情况仍有不足。", "六、其他需要报告的事项无。分享到：相关链接"])
+    record = parse_document(body)
+    got = [(s["number"], s["heading"], s["template_section"]) for s in record["sections"]]
+    assert got == [(1, "总体情况", 1), (2, "主动公开政府信息情况", 2), (3, "收到和处理政府信息公开申请情况", 3),
+                   (4, "政府信息公开行政复议、行政诉讼情况", 4), (5, "存在的主要问题及改进情况", 5),
+                   (6, "其他需要报告的事项", 6)]
+    texts = [s["text"].strip(" 。") for s in record["sections"]]
+    assert texts[0] == "2023年，本县（一）主动公开政府信息情况。公开信息12条"     # （一）… is no heading
+    assert texts[2].endswith("四、结转下年度继续办理0000000")      # table 3's own rows stay in it
+    assert texts[4] == "仍有不足" and texts[5] == "无"
+    assert record["publish_date"] == "2024-01-20" and record["source"] == "县政府办"
+
+
+def test_heading_words_out_of_sequence_inside_a_line_are_text():
+    """The template's heading words quoted in the text, numbered out of sequence, are no heading."""
+    line = ("一、总体情况" + "本年度工作。" * 40 + "按照五、其他需要报告的事项的要求说明。"
+            "二、主动公开政府信息情况本年度公开12条。")
+    record = parse_document("某县人民政府2023年政府信息公开工作年度报告\n" + line)
+    assert [(s["number"], s["heading"]) for s in record["sections"]] == [(1, "总体情况"), (2, "主动公开政府信息情况")]
+    assert "五、其他需要报告的事项的要求" in record["sections"][0]["text"]
 
 
 def test_issue_example_run_together_table3():
@@ -206,3 +254,57 @@ def test_no_wrong_number_in_any_dump():
             for row, cells in (record[table] or {}).items():
                 assert exp[table].get(row) == cells, (path.name, table, row)
         assert not re.search(r"Traceback", json.dumps(record, ensure_ascii=False))
+
+
+# ------------------------------------------------------------------ blank cells printed as 无 / - / /
+
+def test_wu_is_one_blank_cell_each():
+    """3无无无无无3 is seven cells: no blank can have been lost, so nothing is ambiguous."""
+    values, _, warnings = read_applications_run(_table3_text({
+        "new_received": "3无无无无无3", "granted": "2无1无无无3", "total_handled": "3无无无无无3"}))
+    assert values["new_received"] == dict(zip(values["new_received"], [3, 0, 0, 0, 0, 0, 3]))
+    assert values["granted"] == dict(zip(values["granted"], [2, 0, 1, 0, 0, 0, 3]))
+    assert not any("new_received" in w for w in warnings)
+
+
+def test_blank_read_as_0_only_where_the_row_adds_up():
+    values, _, warnings = read_applications_run(_table3_text({
+        "new_received": "5无无无无无无", "total_handled": "5无无无无无5", "granted": "5无无无无无5"}))
+    assert "new_received" not in values          # the 总计 cell printed blank beside 5: not known to be 0
+    assert "applications: row new_received has blank cells (5 ∅ ∅ ∅ ∅ ∅ ∅) that read as 0 do not add up " \
+           "to its total; left out" in warnings
+    assert values["granted"]["total"] == 5
+
+
+@pytest.mark.parametrize("mark", ["-", "--", "/"])
+def test_hyphen_blank_marks_are_no_minus_sign(mark):
+    """1210-…-211 is 1 | 210 | … | 211, never 12 | 10 | … | -21 | 1: counts are never negative."""
+    row = "1" + "210" + mark * 4 + "211"
+    values, _, warnings = read_applications_run(_table3_text({"new_received": row, "total_handled": row,
+                                                              "granted": row}))
+    for key in ("new_received", "granted", "total_handled"):
+        got = values.get(key)
+        assert got is None or got == dict(zip(got, [1, 210, 0, 0, 0, 0, 211])), (key, got)
+        assert got is not None or any(key in w and "left out" in w for w in warnings)
+    assert all(v >= 0 for row_ in values.values() for v in row_.values())
+
+
+def test_wu_table4_and_all_blank_rows():
+    text = ("行政复议行政诉讼结果维持结果纠正其他结果尚未审结总计未经复议直接起诉复议后起诉"
+            "结果维持结果纠正其他结果尚未审结总计结果维持结果纠正其他结果尚未审结总计" + "1无无无1" + "无" * 5 + "无2无无2")
+    values, _, warnings = read_reviews_run(text)
+    assert values["review"] == {"upheld": 1, "corrected": 0, "other": 0, "pending": 0, "total": 1}
+    assert values["litigation_after_review"]["corrected"] == 2 and warnings == []
+
+
+def test_layout_row_with_lost_blank_cells_is_not_split_into_digits():
+    """Layout text whose blank cells printed nothing: 0 0 1 1 2 | 0 0 _ 50 50 | 0 0 _ 1 1 (the
+    blanks' places unknown: other or pending). 50 is never split into 5 and 0 to fill them."""
+    text = ("某县人民政府2023年政府信息公开工作年度报告\n一、总体情况\n概况。\n"
+            "四、政府信息公开行政复议、行政诉讼情况\n        行政复议                    行政诉讼\n"
+            "  结果维持 结果纠正 其他结果 尚未审结 总计  未经复议直接起诉  复议后起诉\n"
+            "         0       0       1       1       2       0       0              50      50"
+            "               0       0       1       1\n五、存在的主要问题及改进情况\n无。\n")
+    record = parse_document(text)
+    assert record["reviews_litigation"] is None
+    assert any(w.startswith("reviews_litigation:") and "left out" in w for w in record["warnings"])
