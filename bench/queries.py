@@ -25,14 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-
-def dashboard_sql(query: str, params: dict) -> str:
-    """A datasette-dashboards chart query as the plugin (0.8) runs it: each ``[[ … :name … ]]``
-    block is kept (brackets removed) when its first parameter is given, else dropped."""
-    def block(m):
-        name = re.search(r":([a-zA-Z0-9_]+)", m.group(1))
-        return m.group(1) if name is None or params.get(name.group(1)) else ""
-    return re.sub(r"\[\[(.*?)\]\]", block, query)
+from tests.browser_helpers import dashboard_sql  # noqa: E402  (the dashboards plugin's own expansion)
 
 
 def connect(path: str) -> sqlite3.Connection:

@@ -266,8 +266,7 @@ def run_cross_year_checks(db, agency_id: int | None = None, *, agency_ids=None,
                     report_ids).fetchall()) if has_state and report_ids else {}
                 # no state yet (a first run, an archive from before crossyear_state): every report
                 # of the publisher, as its rows may come from another choice of primary reports
-                redo = [r for r in report_ids if not done or done.get(r) != wanted.get(r)
-                        or (r in done) != (r in wanted)]
+                redo = [r for r in report_ids if not done or done.get(r) != wanted.get(r)]
                 if not redo:
                     counts["unchanged"] += len(wanted)
                     continue

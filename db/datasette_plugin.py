@@ -247,7 +247,8 @@ async def _search_keys(db, table: str, pk: str, hit: str, params: dict) -> tuple
 # EXACT_LIMIT matching versions: at most SEARCH_EXACT_MIN, or SEARCH_EXACT_SHARE of all
 # versions when that is more. A search that stops before the limit is exact: its keys are
 # known, and the page, its row count and its facets are restricted to them. A broader one
-# (a term most reports contain) is tested row by row as the page is read (db.search.lazy_*):
+# (a term most reports contain) is tested row by row as the page is read
+# (db.search.lazy_report_hit; for sections, their own text):
 # the page's rows are found after a few tests, whatever the order, filters or page asked
 # for; the rows are not counted and there are no facets (every match would have to be read),
 # and the page says so. The cost of a search is therefore bounded by the limit, not by the
@@ -381,7 +382,9 @@ def filters_from_request(request, database, table, datasette):
                 if conf["target"] == "reports":
                     where, params = search.lazy_report_hit(search_text, escape_sqlite(table))
                 else:
-                    where, params = search.lazy_section_hit(search_text)
+                    # a section that contains every term belongs to a version that does:
+                    # its own text is the whole test
+                    where, params = search.section_text_condition(search_text)
                 description += (f" (a broad search: more than {probed['limit']:,} versions match; rows are "
                                  "tested as the page is read, not counted, and there are no facets — "
                                  "add a term or a filter to narrow it)")

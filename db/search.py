@@ -147,9 +147,3 @@ def lazy_report_hit(query: str | None, table: str = "reports") -> tuple[str, dic
     if not tests:
         return "0", params
     return f"(({' and '.join(tests)}) or {table}.version_id in ({_pending_sql()}))", params
-
-
-def lazy_section_hit(query: str | None) -> tuple[str, dict]:
-    """A condition on a ``sections`` row tested on its own text only: a section that contains
-    every term belongs to a version that does, so the index adds nothing row by row."""
-    return section_text_condition(query)

@@ -137,24 +137,8 @@ def _known(key_label: str) -> str | None:
     return None
 
 
-# the last list of lines read and its result: finding sections (table_lines) and filling the
-# record read the same lines, one after the other (the list is held, so `is` cannot mistake
-# another list for it; one tuple, replaced whole, so threads never see half of an update)
-_LAST: tuple = (None, -1, None)
-
-
 def read_old_statistics(lines: list[Line]) -> OldStats | None:
     """The statistics table(s) in these lines, or None when there is none."""
-    global _LAST
-    last = _LAST
-    if last[0] is lines and last[1] == len(lines):
-        return last[2]
-    result = _read_old_statistics(lines)
-    _LAST = (lines, len(lines), result)
-    return result
-
-
-def _read_old_statistics(lines: list[Line]) -> OldStats | None:
     out = OldStats()
     found = False
     i = 0

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -68,9 +67,9 @@ def launch_chromium(playwright):
 
 
 def dashboard_sql(query: str, params: dict) -> str:
-    """A datasette-dashboards chart query as the plugin (0.8) runs it: each ``[[ … :name … ]]``
-    block on one line is kept (brackets removed) when its first parameter is given, else dropped."""
-    def block(m):
-        name = re.search(r":([a-zA-Z0-9_]+)", m.group(1))
-        return m.group(1) if name is None or params.get(name.group(1)) else ""
-    return re.sub(r"\[\[(.*?)\]\]", block, query)
+    """A datasette-dashboards chart query as the plugin runs it (its own
+    ``replace_opts_in_query``): each ``[[ … :name … ]]`` block is kept, brackets removed, when
+    that parameter is given (not empty), else dropped."""
+    from datasette_dashboards import replace_opts_in_query
+
+    return replace_opts_in_query(query, {k: v for k, v in params.items() if v})

@@ -681,7 +681,7 @@ def test_search_cache_is_never_stale(tmp_path, monkeypatch):
     archive.close()
 
 
-def test_row_count_from_stale_statistics_never_changes_results(tmp_path):
+def test_row_count_from_stale_statistics_never_changes_results(tmp_path, monkeypatch):
     """The plugin takes a table's row count from ANALYZE's statistics when the hits are clearly
     few (counting millions of sections costs a third of a second); statistics that are wrong —
     taken before most reports were stored — still give exactly the matching rows and count."""
@@ -704,13 +704,32 @@ def test_row_count_from_stale_statistics_never_changes_results(tmp_path):
         if i % 10 == 0:
             rare.add(rid)
     archive.close()
-    datasette_plugin._CACHE.clear()
-    ds = _datasette(path)
+    counted = []   # the tables whose rows were counted (not taken from the statistics)
+    real = datasette_plugin._table_size
 
-    async def run():
+    async def spy(db, table, pk, exact=True):
+        if exact:
+            counted.append(table)
+        return await real(db, table, pk, exact)
+    monkeypatch.setattr(datasette_plugin, "_table_size", spy)
+
+    async def run(ds, name):
         for table in ("reports", "sections"):
-            rows, first = await _get_all(ds, f"/stale/{table}.json", {"_search": "复议"})
+            datasette_plugin._CACHE.clear()
+            rows, first = await _get_all(ds, f"/{name}/{table}.json", {"_search": "复议"})
             got = {row["id"] for row in rows} if table == "reports" else {row["report_id"] for row in rows}
             assert got == rare, table
             assert first["filtered_table_rows_count"] == len(rare)
-    asyncio.run(run())
+
+    # statistics of 2 reports: 6 hits are not clearly few, so the rows are counted
+    asyncio.run(run(_datasette(path), "stale"))
+    assert set(counted) == {"reports", "sections"}
+    # statistics taken now: 6 hits of 60 reports (and of their sections) are few, nothing counted
+    fresh = tmp_path / "fresh.db"
+    conn = sqlite3.connect(path)
+    conn.execute("ANALYZE")
+    conn.execute(f"VACUUM INTO '{fresh}'")
+    conn.close()
+    counted.clear()
+    asyncio.run(run(_datasette(fresh), "fresh"))
+    assert counted == []
