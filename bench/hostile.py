@@ -41,7 +41,12 @@ try:
     outcome = "; ".join(w for w in rec["warnings"] if "limit" in w)[:90] or rec["kind"]
 except Exception as exc:
     outcome = "raised " + type(exc).__name__
-print(json.dumps({{"seconds": time.monotonic() - t, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+try:  # this process image's own peak: ru_maxrss would count the parent it was forked from too
+    with open("/proc/self/status") as f:
+        rss = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
+except (OSError, StopIteration):
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({{"seconds": time.monotonic() - t, "rss_mb": rss,
                   "size": len(data), "outcome": outcome}}))
 """
 

@@ -39,7 +39,13 @@ def measured(code: str, timeout: float = 120) -> dict:
         t0 = time.monotonic()
     """ % str(REPO)) + textwrap.dedent(code) + textwrap.dedent("""
         out["seconds"] = time.monotonic() - t0
-        out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # this process image's own peak (VmHWM starts again at exec); ru_maxrss would also count
+        # the pytest process it was forked from, whatever that had grown to
+        try:
+            with open("/proc/self/status") as f:
+                out["rss_mb"] = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
+        except (OSError, StopIteration):
+            out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(out, ensure_ascii=False))
     """)
     r = subprocess.run([PY, "-c", prog], capture_output=True, text=True, timeout=timeout, cwd=REPO)
