@@ -276,7 +276,10 @@ async def _probe(db, query: str) -> dict:
     versions the search is broad; else (two common terms that seldom occur together) both are
     read whole and intersected — exact, and the slowest case."""
     async def rows(sql, params):
-        return [r[0] for r in await db.execute(sql, params)]
+        # one JSON array, not a row per version: Datasette makes a Python row of each (a
+        # stream of 20,000 versions took 35 ms that way, 6 ms as one value)
+        found = (await db.execute(f"select json_group_array(version_id) from ({sql})", params)).first()[0]
+        return json.loads(found)
 
     async def compute():
         parts, params = search.probe_parts(query)
@@ -302,9 +305,8 @@ async def _probe(db, query: str) -> dict:
                 both = await _matching(rows, parts[1], streams[1], sample, params)
                 if len(both) >= SEARCH_EXACT_SHARE * (sample[0] - sample[-1] + 1):
                     return broad
-                whole = {**params, "xxgk_limit": -1}
-                first = set(await rows(parts[0][0], whole))
-                versions = [v for v in await rows(parts[1][0], whole) if v in first]
+                # intersected by SQLite: a quarter of a million versions per term is common
+                versions = await rows(f"{parts[0][3]} intersect {parts[1][3]}", params)
         versions += [r[0] for r in await db.execute(search.pending_matches(), params)]
         return {"broad": False, "limit": limit, "versions": sorted(set(versions))}
     return await _cached(db, ("probe", query), compute)

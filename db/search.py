@@ -103,25 +103,29 @@ def raw_hit(expression: str) -> tuple[str, dict]:
 
 
 # ---------------------------------------------------------------- searches that stop early
-def probe_parts(query: str | None) -> tuple[list[tuple[str, str, str]], dict]:
-    """The index reads of a query, one per search table it needs: ``(stream, within, test)``.
-    ``stream``: SQL for that table's matching versions, newest first, at most ``:xxgk_limit``
-    (-1: all; the index is read from the highest rowid down and stops at the limit, so a term
-    found in every report costs no more than a rare one); ``within``: its matching versions
-    with rowids from ``:xxgk_lo`` to ``:xxgk_hi`` (a range read: FTS5 seeks to it); ``test``:
-    which of the versions in the JSON array ``:xxgk_ids`` match (each looked up by rowid:
-    for a few). A query with terms of both lengths has two parts; no term, none."""
+def probe_parts(query: str | None) -> tuple[list[tuple[str, str, str, str]], dict]:
+    """The index reads of a query, one per search table it needs: ``(stream, within, test,
+    every)``, each SQL selecting one column, ``version_id``. ``stream``: that table's
+    matching versions, newest first, at most ``:xxgk_limit`` (-1: all; the index is read from
+    the highest rowid down and stops at the limit, so a term found in every report costs no
+    more than a rare one); ``within``: its matching versions with rowids from ``:xxgk_lo`` to
+    ``:xxgk_hi`` (a range read: FTS5 seeks to it); ``test``: which of the versions in the JSON
+    array ``:xxgk_ids`` match (each looked up by rowid: for a few); ``every``: all its matching
+    versions, in no order (a compound SELECT such as INTERSECT can take it as it is). A query
+    with terms of both lengths has two parts; no term, none."""
     long, short = chinese.long_match(query), chinese.short_match(query)
     params = {"xxgk_q": query or "", "xxgk_long": long, "xxgk_short": short}
     parts = []
     for table, expr in (("search_text", ":xxgk_long"), ("search_short", ":xxgk_short")):
         if params[expr[1:]] is None:
             continue
+        every = f"select rowid as version_id from {table} where {table} match {expr}"
         parts.append((
-            f"select rowid from {table} where {table} match {expr} order by rowid desc limit :xxgk_limit",
-            f"select rowid from {table} where {table} match {expr} and rowid between :xxgk_lo and :xxgk_hi",
-            f"select value from json_each(:xxgk_ids) where exists (select 1 from {table} "
+            f"{every} order by rowid desc limit :xxgk_limit",
+            f"{every} and rowid between :xxgk_lo and :xxgk_hi",
+            f"select value as version_id from json_each(:xxgk_ids) where exists (select 1 from {table} "
             f"where {table} match {expr} and {table}.rowid = value)",
+            every,
         ))
     return parts, params
 
