@@ -421,16 +421,21 @@ def _walk(body, budget: Budget | None = None) -> list[Line]:
         buf_el[0] = None
 
     walker = etree.iterwalk(body, events=("start", "end"))
+    skip = walker.skip_subtree
+    blocks = BLOCK_TAGS
+    deadline = budget.deadline
     steps = 0
+    # (flush() is called only when text is waiting: after a flush, buf_el is None already)
     for event, el in walker:
         steps += 1
-        if not steps & 0x3FFF and time.monotonic() > budget.deadline:
+        if not steps & 0x3FFF and time.monotonic() > deadline:
             budget.warn(f"time limit: the page was cut after {HTML_TIME_BUDGET:g} s of reading")
             break
         tag = el.tag
         if event == "start":
             if tag == "table" and _is_data_table(el):
-                flush()
+                if buf:
+                    flush()
                 rows = _grid(el, table_no, budget)
                 if rows is None:
                     # too big to be a statistics table: read it as text
@@ -440,22 +445,24 @@ def _walk(body, budget: Budget | None = None) -> list[Line]:
                 else:
                     lines.extend(rows)
                 table_no += 1
-                walker.skip_subtree()
+                skip()
                 # the table's tail is handled on its "end" event
                 continue
-            if tag in BLOCK_TAGS:
+            if buf and tag in blocks:
                 flush()
-            if el.text:
+            text = el.text
+            if text:
                 if buf_el[0] is None:
                     buf_el[0] = el
-                buf.append(el.text)
+                buf.append(text)
         else:
-            if tag in BLOCK_TAGS:
+            if buf and tag in blocks:
                 flush()
-            if el.tail and el is not body:
+            tail = el.tail
+            if tail and el is not body:
                 if buf_el[0] is None:
                     buf_el[0] = el.getparent()
-                buf.append(el.tail)
+                buf.append(tail)
     flush()
     return lines
 
