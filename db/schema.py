@@ -420,10 +420,44 @@ def _m_queries_by_index(db: sqlite_utils.Database) -> None:
                "ON crawl_fetch_state(portal, validated_at, fetched_at)")
 
 
+
+#: a version that is not its report's first (the report's content changed after it was first
+#: archived): what the change feeds list, found by index instead of grouping every version
+LATER_VERSIONS_SQL = [
+    """CREATE TABLE IF NOT EXISTS later_versions (
+    version_id INTEGER PRIMARY KEY REFERENCES versions(id),
+    report_id INTEGER NOT NULL REFERENCES reports(id),
+    fetched_at TEXT
+)""",
+    "CREATE INDEX IF NOT EXISTS later_versions_fetched ON later_versions(fetched_at DESC, report_id)",
+    "CREATE INDEX IF NOT EXISTS later_versions_report ON later_versions(report_id, fetched_at)",
+    """CREATE TRIGGER IF NOT EXISTS versions_later AFTER INSERT ON versions
+WHEN EXISTS (SELECT 1 FROM versions v0 WHERE v0.report_id = NEW.report_id AND v0.id < NEW.id)
+BEGIN
+    INSERT INTO later_versions(version_id, report_id, fetched_at)
+    VALUES (NEW.id, NEW.report_id, NEW.fetched_at);
+END""",
+]
+
+
+def _m_later_versions(db: sqlite_utils.Database) -> None:
+    """later_versions: every version after its report's first, kept by a trigger on versions
+    (a version's report and fetch time never change), so the change feeds read the newest by
+    index; they grouped every version by report (0.2 s warm, 1.4 s from disk at a million)."""
+    for sql in LATER_VERSIONS_SQL:   # (executescript would commit the migration's transaction)
+        db.execute(sql)
+    db.execute(
+        "INSERT OR IGNORE INTO later_versions(version_id, report_id, fetched_at) "
+        "SELECT v.id, v.report_id, v.fetched_at "
+        "FROM (SELECT report_id FROM versions GROUP BY report_id HAVING count(*) > 1) m "
+        "JOIN versions v ON v.report_id = m.report_id "
+        "WHERE v.id > (SELECT min(v0.id) FROM versions v0 WHERE v0.report_id = v.report_id)")
+
+
 # migrations that only add tables, columns and indexes, no row another table refers to: the
 # whole-file foreign-key check after them (minutes at a million reports) would find nothing new
 for _m in (_m_scale_reports_by_version, _m_scale_crossyear_state, _m_report_figures, _m_coverage_tables,
-           _m_queries_by_index):
+           _m_queries_by_index, _m_later_versions):
     _m.adds_only = True
 
 
@@ -453,6 +487,8 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
      _m_coverage_tables),
     ("canned queries by index: cross-year sort keys, reports by first_seen, text reuse by similarity (issue 16)",
      _m_queries_by_index),
+    ("later_versions: the versions after each report's first, for the change feeds (issue 16)",
+     _m_later_versions),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -189,3 +189,55 @@ def test_migrates_bigram_index_to_trigram(tmp_path):
     assert db.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 0
     assert [r[0] for r in db.execute(f"SELECT url FROM reports WHERE {hit}", params)] == ["http://x/3"]
     assert db.execute("SELECT fold FROM sections WHERE text = '新设ＡＰＰ专栏'").fetchone() == (1,)
+
+
+def _later_derived(db) -> list[tuple]:
+    # what the change feeds grouped every version for, before later_versions
+    return [tuple(r) for r in db.execute(
+        "SELECT v.id, v.report_id, v.fetched_at FROM versions v "
+        "WHERE v.id > (SELECT min(v0.id) FROM versions v0 WHERE v0.report_id = v.report_id) ORDER BY v.id")]
+
+
+def test_later_versions_kept_by_the_store_and_filled_by_the_migration(tmp_path):
+    """later_versions holds exactly the versions after each report's first: kept by its
+    trigger as the store adds versions (new report, changed bytes, bytes served again, an older
+    version served again), and filled from the versions by the migration for an archive
+    written before it."""
+    path = tmp_path / "later.db"
+    archive = Archive(path)
+    page = "<html><head><title>{t}</title></head><body><p>一、总体情况</p><p>{b}</p></body></html>"
+
+    def put(url, body, at):
+        rec = {"title": "托里县人民政府2023年政府信息公开工作年度报告", "agency": "托里县人民政府",
+               "report_year": 2023, "sections": [{"number": 1, "heading": "总体情况", "text": body}]}
+        return archive.store(rec, page.format(t=rec["title"], b=body), {"url": url, "fetched_at": at}).status
+
+    statuses = [put("http://x/a", "第一版", "2024-02-01T00:00:00+00:00"),
+                put("http://x/b", "只有一版", "2024-02-01T00:00:01+00:00"),
+                put("http://x/a", "第二版", "2024-03-01T00:00:00+00:00"),
+                put("http://x/a", "第二版", "2024-03-02T00:00:00+00:00"),
+                put("http://x/a", "第一版", "2024-04-01T00:00:00+00:00"),
+                put("http://x/a", "第三版", "2024-05-01T00:00:00+00:00"),
+                put("http://x/c", "一", "2024-05-01T00:00:02+00:00"),
+                put("http://x/c", "二", "2024-06-01T00:00:00+00:00")]
+    assert statuses == ["new", "new", "changed", "unchanged", "reverted", "changed", "new", "changed"]
+    db = archive.db
+    kept = [tuple(r) for r in db.execute("SELECT version_id, report_id, fetched_at FROM later_versions ORDER BY 1")]
+    assert kept == _later_derived(db)
+    assert [(r, at) for _, r, at in kept] == [(1, "2024-03-01T00:00:00+00:00"), (1, "2024-05-01T00:00:00+00:00"),
+                                             (3, "2024-06-01T00:00:00+00:00")]
+    # an archive of the schema before: no table, no trigger; opening it fills the table
+    version = next(i for i, (_, f) in enumerate(schema.MIGRATIONS, 1) if f is schema._m_later_versions)
+    with db.atomic():
+        db.execute("DROP TRIGGER versions_later")
+        db.execute("DROP TABLE later_versions")
+        db.execute("DELETE FROM schema_migrations WHERE version >= ?", (version,))
+    archive.close()
+    db = schema.open_archive(path)
+    assert [tuple(r) for r in db.execute("SELECT version_id, report_id, fetched_at FROM later_versions "
+                                         "ORDER BY 1")] == kept
+    # and the trigger is back
+    archive = Archive(db)
+    put("http://x/b", "第二版", "2024-07-01T00:00:00+00:00")
+    assert [tuple(r) for r in db.execute("SELECT version_id, report_id, fetched_at FROM later_versions "
+                                         "ORDER BY 1")] == _later_derived(db) and len(_later_derived(db)) == 4
