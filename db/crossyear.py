@@ -47,18 +47,19 @@ CHUNK = 500
 #: the cross-year checks as a range of ``checks.name`` (an index can read it; LIKE cannot)
 NAME_RANGE = "name >= 'crossyear' AND name < 'crossyeas'"
 
-# A cross-year check carries its report's year and agency name (checks.report_year,
-# checks.agency): written with the check (run_cross_year_checks, their one writer) and kept by
-# triggers when the report's year or agency, or the agency's name, changes in place; so the
-# list of failed checks — by status, year, agency, check — is read in that order from one
-# index instead of sorted at every read. (No trigger on INSERT: one costs ~15 µs a row, and
-# store() inserts every report's checks.)
+# Every check carries its report's year (checks.report_year: written with the check by store()
+# and run_cross_year_checks), a cross-year check also its agency's name (checks.agency); triggers
+# keep them when the report's year or agency, or the agency's name, changes in place. So the
+# lists of failed checks — by status, year, agency, check (crossyear_failures); by check, year,
+# report (failed_checks) — are read in that order from an index instead of sorted at every
+# read. (No trigger on INSERT: one costs ~15 µs a row, and store() inserts every report's checks.)
 SORT_KEY_TRIGGERS = (
     f"""CREATE TRIGGER IF NOT EXISTS checks_crossyear_report AFTER UPDATE OF report_year, agency_id ON reports
     WHEN OLD.report_year IS NOT NEW.report_year OR OLD.agency_id IS NOT NEW.agency_id
     BEGIN
-      UPDATE checks SET report_year = NEW.report_year,
-        agency = (SELECT name FROM agencies WHERE id = NEW.agency_id)
+      UPDATE checks SET report_year = NEW.report_year
+      WHERE report_id = NEW.id AND report_year IS NOT NEW.report_year;
+      UPDATE checks SET agency = (SELECT name FROM agencies WHERE id = NEW.agency_id)
       WHERE report_id = NEW.id AND {NAME_RANGE};
     END""",
     f"""CREATE TRIGGER IF NOT EXISTS checks_crossyear_agency AFTER UPDATE OF name ON agencies
@@ -73,6 +74,8 @@ SORT_KEY_INDEXES = {
     "checks_crossyear_order": f"checks(status, report_year DESC, agency, name) WHERE {NAME_RANGE}",
     # crossyear-count: the failed ones and their versions (name too: the index covers the query)
     "checks_crossyear_status": f"checks(status, report_id, version_id, name) WHERE {NAME_RANGE}",
+    # failed_checks: in its order (by check, the newest report year first)
+    "checks_flagged_order": "checks(status, name, report_year DESC, report_id) WHERE status IN ('fail', 'warn')",
 }
 
 

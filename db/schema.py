@@ -454,10 +454,24 @@ def _m_later_versions(db: sqlite_utils.Database) -> None:
         "WHERE v.id > (SELECT min(v0.id) FROM versions v0 WHERE v0.report_id = v.report_id)")
 
 
+
+def _m_checks_by_year(db: sqlite_utils.Database) -> None:
+    """Every check carries its report's year (only the cross-year ones did), kept by the
+    trigger on reports (db/crossyear.py), and failed_checks reads the flagged checks in its
+    order from an index (it sorted 140,000 failed checks, each report row read: 0.3–0.4 s warm,
+    2.9 s from a cold page cache at a million reports)."""
+    from . import crossyear
+
+    db.execute("DROP TRIGGER IF EXISTS checks_crossyear_report")
+    db.execute("UPDATE checks SET report_year = (SELECT report_year FROM reports WHERE id = checks.report_id) "
+               "WHERE report_year IS NOT (SELECT report_year FROM reports WHERE id = checks.report_id)")
+    crossyear.create_sort_keys(db)
+
+
 # migrations that only add tables, columns and indexes, no row another table refers to: the
 # whole-file foreign-key check after them (minutes at a million reports) would find nothing new
 for _m in (_m_scale_reports_by_version, _m_scale_crossyear_state, _m_report_figures, _m_coverage_tables,
-           _m_queries_by_index, _m_later_versions):
+           _m_queries_by_index, _m_later_versions, _m_checks_by_year):
     _m.adds_only = True
 
 
@@ -489,6 +503,8 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
      _m_queries_by_index),
     ("later_versions: the versions after each report's first, for the change feeds (issue 16)",
      _m_later_versions),
+    ("every check carries its report's year; failed_checks in order from an index (issue 16)",
+     _m_checks_by_year),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

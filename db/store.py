@@ -460,8 +460,11 @@ class Archive:
         )
         checks = [(report_id, version_id, c.get("name"), c.get("status"), c.get("detail"))
                   for c in (record.get("checks") or []) if isinstance(c, dict)]
+        # each check carries its report's year (a sort key of failed_checks: crossyear.py keeps it
+        # when the report's year changes)
         conn.executemany(
-            "INSERT INTO checks(report_id, version_id, name, status, detail) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO checks(report_id, version_id, name, status, detail, report_year) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, (SELECT report_year FROM reports WHERE id = ?1))",
             checks,
         )
         # report_figures (db/figures.py) from the same cells (None: text SQLite may have turned

@@ -1,10 +1,14 @@
 """Opening an archive written by an older schema migrates it without losing anything."""
 from __future__ import annotations
 
+import json
 import zlib
+from pathlib import Path
 
 from db import chinese, schema, search
 from db.store import Archive
+
+REPO = Path(__file__).resolve().parent.parent
 
 OLD_ROWS = [
     "INSERT INTO agencies(id, name, region_code, region_name, level) VALUES (1, '托里县人民政府', '654224', '托里县', 'government')",
@@ -241,3 +245,48 @@ def test_later_versions_kept_by_the_store_and_filled_by_the_migration(tmp_path):
     put("http://x/b", "第二版", "2024-07-01T00:00:00+00:00")
     assert [tuple(r) for r in db.execute("SELECT version_id, report_id, fetched_at FROM later_versions "
                                          "ORDER BY 1")] == _later_derived(db) and len(_later_derived(db)) == 4
+
+
+def test_every_check_carries_its_reports_year(tmp_path):
+    """checks.report_year is its report's year (the order of failed_checks) for the checks the
+    store writes, after a new version changes the year, after the old version is served again,
+    after an edit in place, and after the migration fills an archive written before it."""
+    archive = Archive(tmp_path / "years.db")
+    db = archive.db
+
+    def put(url, year, body, at):
+        rec = {"title": f"托里县人民政府{year}年政府信息公开工作年度报告", "agency": "托里县人民政府",
+               "report_year": year, "sections": [{"number": 1, "heading": "总体情况", "text": body}],
+               "checks": [{"name": "applications_balance", "status": "fail", "detail": body},
+                          {"name": "tables_read", "status": "pass", "detail": ""}]}
+        return archive.store(rec, f"<html><body><p>{body}</p></body></html>", {"url": url, "fetched_at": at}).status
+
+    def wrong():
+        return db.execute("SELECT count(*) FROM checks k JOIN reports r ON r.id = k.report_id "
+                          "WHERE k.report_year IS NOT r.report_year").fetchone()[0]
+
+    def failed_order():
+        sql = json.loads((REPO / "metadata.json").read_text(encoding="utf-8"))["databases"]["archive"][
+            "queries"]["failed_checks"]["sql"]
+        return [tuple(r) for r in db.execute(sql, {"check_name": ""})]
+
+    assert [put("http://x/a", 2022, "甲", "2024-01-01"), put("http://x/b", 2023, "乙", "2024-01-02"),
+            put("http://x/c", 2021, "丙", "2024-01-03")] == ["new"] * 3
+    assert wrong() == 0 and db.execute("SELECT count(*) FROM checks WHERE report_year IS NULL").fetchone()[0] == 0
+    assert [r[3] for r in failed_order()] == [2023, 2022, 2021]
+    assert put("http://x/a", 2024, "甲二", "2024-02-01") == "changed"   # the year read again
+    assert wrong() == 0 and [r[3] for r in failed_order()] == [2024, 2023, 2021]
+    assert put("http://x/a", 2022, "甲", "2024-03-01") == "reverted"
+    assert wrong() == 0 and [r[3] for r in failed_order()] == [2023, 2022, 2021]
+    with db.atomic():
+        db.execute("UPDATE reports SET report_year = 2020 WHERE url = 'http://x/b'")
+    assert wrong() == 0 and [r[3] for r in failed_order()] == [2022, 2021, 2020]
+    # an archive of the schema before: the store's checks had no year
+    version = next(i for i, (_, f) in enumerate(schema.MIGRATIONS, 1) if f is schema._m_checks_by_year)
+    with db.atomic():
+        db.execute("UPDATE checks SET report_year = NULL")
+        db.execute("DROP INDEX checks_flagged_order")
+        db.execute("DELETE FROM schema_migrations WHERE version >= ?", (version,))
+    archive.close()
+    db = schema.open_archive(tmp_path / "years.db")
+    assert wrong() == 0 and [r[3] for r in failed_order()] == [2022, 2021, 2020]

@@ -749,6 +749,9 @@ def test_sort_keys_follow_the_report_and_agency(scenario):
                      "LEFT JOIN agencies a ON a.id = r.agency_id WHERE k.name >= 'crossyear' AND k.name < 'crossyeas' "
                      "AND (k.report_year IS NOT r.report_year OR k.agency IS NOT a.name)").fetchone()[0]
     assert bad == 0
+    # every check carries its report's year (tests/test_archive_migration.py: the store's own)
+    assert db.execute("SELECT count(*) FROM checks k JOIN reports r ON r.id = k.report_id "
+                      "WHERE k.report_year IS NOT r.report_year").fetchone()[0] == 0
     # the coverage rows follow at the next refresh (the edits marked the publisher)
     assert coverage.refresh(db, agency_ids=[])["coverage_publishers"] >= 1
     assert_queries_as_before(db, {"since": "", "region_code": "654224", "agency_id": 1})
