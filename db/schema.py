@@ -617,17 +617,32 @@ def unindex(db: sqlite_utils.Database, version_id: int) -> str:
     tokenized into a scratch table and its token counts per column compared with what the
     index recorded for that rowid (FTS5's ``*_docsize``). Returns "pending" (not indexed yet),
     "absent" (no row: nothing to delete), "deleted", or "mismatch" (the index does not hold
-    this text — edited by hand? — nothing deleted: rebuild the index)."""
+    this text — edited by hand? — nothing deleted: rebuild the index).
+    (:func:`indexed_rows` and :func:`delete_indexed` are its two halves.)"""
+    status, rows = indexed_rows(db, version_id)
+    if status == "deleted":
+        delete_indexed(db, [rows])
+    return status
+
+
+def indexed_rows(db: sqlite_utils.Database, version_id: int) -> tuple[str, tuple | None]:
+    """(status, rows): what :func:`unindex` would do, without deleting. ``rows`` (the
+    version's search_text and search_short rows as indexed, checked against the recorded
+    token counts) when the status is "deleted"; hand them to :func:`delete_indexed` before the
+    version's sections change or in the same transaction after (a re-parse collects a batch's
+    rows and deletes them together: FTS5 writes its pending deletes as a segment at each
+    flush, and a flush per version cost more than the rest of its re-parse). Never delete them
+    after the version's new rows were indexed: a delete cancels the new entries of its tokens."""
     conn = db.conn
     if conn.execute("SELECT 1 FROM search_pending WHERE version_id = ?", (version_id,)).fetchone():
-        return "pending"
+        return "pending", None
     indexed = [conn.execute(f"SELECT sz FROM {t}_docsize WHERE id = ?", (version_id,)).fetchone()
                for t in ("search_text", "search_short")]
     if indexed == [None, None]:
-        return "absent"
+        return "absent", None
     rows = _rows_from_db(conn, [version_id]).get(version_id)
     if rows is None or None in indexed:
-        return "mismatch"
+        return "mismatch", None
     text_row, short_row = rows
     conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.unindex_text USING fts5(title, agency, text, "
                  "content='', tokenize='trigram')")
@@ -642,11 +657,18 @@ def unindex(db: sqlite_utils.Database, version_id: int) -> str:
         for t in ("unindex_text", "unindex_short"):
             conn.execute(f"INSERT INTO temp.{t}({t}) VALUES ('delete-all')")
     if recomposed != indexed:
-        return "mismatch"
-    conn.execute("INSERT INTO search_text(search_text, rowid, title, agency, text) "
-                 "VALUES ('delete', ?, ?, ?, ?)", text_row)
-    conn.execute("INSERT INTO search_short(search_short, rowid, text) VALUES ('delete', ?, ?)", short_row)
-    return "deleted"
+        return "mismatch", None
+    return "deleted", rows
+
+
+def delete_indexed(db: sqlite_utils.Database, rows: list[tuple]) -> None:
+    """Delete rows that :func:`indexed_rows` returned from the search index, one after
+    another (no other statement between them: FTS5 then writes them as one segment)."""
+    conn = db.conn
+    conn.executemany("INSERT INTO search_text(search_text, rowid, title, agency, text) "
+                     "VALUES ('delete', ?, ?, ?, ?)", [text_row for text_row, _ in rows])
+    conn.executemany("INSERT INTO search_short(search_short, rowid, text) VALUES ('delete', ?, ?)",
+                     [short_row for _, short_row in rows])
 
 
 def index_pending(db: sqlite_utils.Database, version_ids: list[int] | None = None,

@@ -55,8 +55,8 @@ import sqlite_utils
 from . import chinese, figures
 from .clock import now_iso
 from .schema import (
-    CHECK_STATUS_SQL, MAX_SECTIONS, TABLE_NAMES, index_pending, open_archive, search_rows, section_id,
-    unindex,
+    CHECK_STATUS_SQL, MAX_SECTIONS, TABLE_NAMES, delete_indexed, index_pending, indexed_rows, open_archive,
+    search_rows, section_id,
 )
 
 #: the search index is written in batches: at most this many stored versions, or this many
@@ -64,6 +64,9 @@ from .schema import (
 #: them meanwhile too (db/search.py tests their text directly), only more slowly.
 INDEX_BATCH = 2000
 INDEX_DELAY = 5.0
+#: reparse() writes this many versions per transaction (a failure rolls the batch back: its
+#: versions stay outdated and are re-parsed next time)
+REPARSE_BATCH = 100
 #: zlib level of versions.raw: level 1 is about twice as fast as 6 and ~10% larger on portal HTML
 RAW_ZLIB_LEVEL = 1
 
@@ -217,6 +220,8 @@ class Archive:
         # report_figures (db/figures.py) exists in every migrated file; a Database handed in at
         # an older schema version is written without it (the migration fills it in later)
         self._keep_figures = figures.has_table(self.db)
+        # checks.report_year likewise (migration "every check carries its report's year")
+        self._check_years = "report_year" in self.db["checks"].columns_dict
         self._index_queue: dict[int, tuple] = {}
         self._queued_since = 0.0
         self.index_batch = INDEX_BATCH
@@ -464,7 +469,9 @@ class Archive:
         # when the report's year changes)
         conn.executemany(
             "INSERT INTO checks(report_id, version_id, name, status, detail, report_year) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, (SELECT report_year FROM reports WHERE id = ?1))",
+            "VALUES (?1, ?2, ?3, ?4, ?5, (SELECT report_year FROM reports WHERE id = ?1))"
+            if self._check_years else
+            "INSERT INTO checks(report_id, version_id, name, status, detail) VALUES (?, ?, ?, ?, ?)",
             checks,
         )
         # report_figures (db/figures.py) from the same cells (None: text SQLite may have turned
@@ -489,9 +496,9 @@ class Archive:
     def reparse(self, parse=None, version_ids: list[int] | None = None, progress=None) -> dict:
         """Re-derive sections, cells, checks and the parsed record of stored versions from their
         stored bytes with the current parser (default: every version whose parser_version is
-        not ``pipelines.PARSER_VERSION``). One transaction per version; each version's search
-        rows are replaced (the old ones deleted with its old sections, the new ones indexed in
-        store()'s batches), so re-parsing part of a large archive costs that part only; the
+        not ``pipelines.PARSER_VERSION``). One transaction per ``REPARSE_BATCH`` versions; each
+        version's search rows are replaced (the old ones deleted with its old sections, the new
+        ones indexed in store()'s batches), so re-parsing part of a large archive costs that part only; the
         coverage rows of the publishers whose reports changed year, date, kind or agency are
         recomputed at the end. Bytes, SHA-256, fetch times and clicks are untouched.
         Returns counts: {"reparsed": n, "failed": n, "readable": n} (``readable``: re-parsed
@@ -506,60 +513,74 @@ class Archive:
         done = failed = readable = 0
         rebuild = False   # an index that does not hold what the archive says it does
         reparsed_reports = []
-        for vid in version_ids:
-            row = self.db.execute(
-                "SELECT v.report_id, v.raw, v.raw_compression, v.encoding, v.content_type, r.url, "
-                "r.version_id, json_extract(v.record, '$.agency'), json_extract(v.record, '$.list_title'), "
-                "json_extract(v.record, '$.list_date') "
-                "FROM versions v JOIN reports r ON r.id = v.report_id WHERE v.id = ?", (vid,)).fetchone()
-            if row is None:
-                continue
-            report_id, raw, compression, encoding, content_type, url, current, old_agency, list_title, list_date = row
-            data = zlib.decompress(raw) if compression == "zlib" and raw is not None else (raw or b"")
-            # the list entry the crawler saw is evidence the bytes do not hold: handed on again
-            listed = {"list_title": list_title, "list_date": list_date} if (list_title or list_date) else {}
-            try:
-                record = parse(data, url=url if url.startswith(("http://", "https://")) else None,
-                               encoding=encoding, content_type=content_type, **listed)
-            except Exception as exc:  # one bad document must not stop the rest
-                failed += 1
-                if progress:
-                    progress(f"version {vid}: could not parse: {type(exc).__name__}: {exc}")
-                continue
-            with self.db.atomic():
-                # its search rows go with its old sections
-                rebuild |= unindex(self.db, vid) == "mismatch"
-                for table in ("sections", "cells", "checks"):
-                    self.db.execute(f"DELETE FROM {table} WHERE version_id = ?", (vid,))
-                agency_name = record.get("agency") or old_agency
-                self._insert_derived(report_id, vid, record, agency_name)
-                # the new text waits in search_pending (found by searches meanwhile) and is
-                # indexed with store()'s batches
-                self.db.execute("INSERT OR IGNORE INTO search_pending(version_id) VALUES (?)", (vid,))
-                queued, self._pending_text = self._pending_text, None
-                self.db.execute(
-                    "UPDATE versions SET parser_version = ?, record = ?, warnings = ?, attachments = ?, "
-                    "encoding = coalesce(?, encoding) WHERE id = ?",
-                    (record.get("parser_version"), _stored_record(record, agency_name),
-                     json.dumps(record.get("warnings") or [], ensure_ascii=False),
-                     json.dumps(record.get("attachments") or [], ensure_ascii=False),
-                     record.get("encoding"), vid),
-                )
-                if vid == current:
-                    agency_id = self.db.execute(
-                        "SELECT agency_id FROM reports WHERE id = ?", (report_id,)).fetchone()[0]
-                    if record.get("agency") and record.get("agency") != old_agency:
-                        agency_id = self._agency_id(record["agency"], {})
-                    self._point_report_at(report_id, vid, record, agency_id, agency_name, {})
-                    self._write_figures(report_id, vid, self._figures)
-            if not self._index_queue:
+        for first in range(0, len(version_ids), REPARSE_BATCH):
+            parsed = []
+            for vid in version_ids[first:first + REPARSE_BATCH]:
+                row = self.db.execute(
+                    "SELECT v.report_id, v.raw, v.raw_compression, v.encoding, v.content_type, r.url, "
+                    "r.version_id, json_extract(v.record, '$.agency'), json_extract(v.record, '$.list_title'), "
+                    "json_extract(v.record, '$.list_date') "
+                    "FROM versions v JOIN reports r ON r.id = v.report_id WHERE v.id = ?", (vid,)).fetchone()
+                if row is None:
+                    continue
+                report_id, raw, compression, encoding, content_type, url, current, old_agency, list_title, \
+                    list_date = row
+                data = zlib.decompress(raw) if compression == "zlib" and raw is not None else (raw or b"")
+                # the list entry the crawler saw is evidence the bytes do not hold: handed on again
+                listed = {"list_title": list_title, "list_date": list_date} if (list_title or list_date) else {}
+                try:
+                    record = parse(data, url=url if url.startswith(("http://", "https://")) else None,
+                                   encoding=encoding, content_type=content_type, **listed)
+                except Exception as exc:  # one bad document must not stop the rest
+                    failed += 1
+                    if progress:
+                        progress(f"version {vid}: could not parse: {type(exc).__name__}: {exc}")
+                    continue
+                parsed.append((vid, report_id, current, old_agency, record))
+            queued, old_rows = {}, []
+            with self.db.atomic():   # one transaction per batch of versions
+                for vid, report_id, current, old_agency, record in parsed:
+                    # its search rows go with its old sections: checked now, deleted with the
+                    # batch's (FTS5 writes pending deletes as a segment whenever it flushes: once
+                    # per batch, not once per version)
+                    status, rows = indexed_rows(self.db, vid)
+                    rebuild |= status == "mismatch"
+                    if rows is not None:
+                        old_rows.append(rows)
+                    for table in ("sections", "cells", "checks"):
+                        self.db.execute(f"DELETE FROM {table} WHERE version_id = ?", (vid,))
+                    agency_name = record.get("agency") or old_agency
+                    self._insert_derived(report_id, vid, record, agency_name)
+                    # the new text waits in search_pending (found by searches meanwhile) and is
+                    # indexed with store()'s batches, after the old rows are gone
+                    self.db.execute("INSERT OR IGNORE INTO search_pending(version_id) VALUES (?)", (vid,))
+                    queued[vid], self._pending_text = self._pending_text, None
+                    self.db.execute(
+                        "UPDATE versions SET parser_version = ?, record = ?, warnings = ?, attachments = ?, "
+                        "encoding = coalesce(?, encoding) WHERE id = ?",
+                        (record.get("parser_version"), _stored_record(record, agency_name),
+                         json.dumps(record.get("warnings") or [], ensure_ascii=False),
+                         json.dumps(record.get("attachments") or [], ensure_ascii=False),
+                         record.get("encoding"), vid),
+                    )
+                    if vid == current:
+                        agency_id = self.db.execute(
+                            "SELECT agency_id FROM reports WHERE id = ?", (report_id,)).fetchone()[0]
+                        if record.get("agency") and record.get("agency") != old_agency:
+                            agency_id = self._agency_id(record["agency"], {})
+                        self._point_report_at(report_id, vid, record, agency_id, agency_name, {})
+                        self._write_figures(report_id, vid, self._figures)
+                delete_indexed(self.db, old_rows)
+            # committed: the new text is queued for the index
+            if queued and not self._index_queue:
                 self._queued_since = time.monotonic()
-            self._index_queue[vid] = queued
+            self._index_queue.update(queued)
             if len(self._index_queue) >= self.index_batch:
                 self.flush_index()
-            done += 1
-            reparsed_reports.append(report_id)
-            readable += record.get("kind") not in ("unreadable", "image_only")
+            done += len(parsed)
+            reparsed_reports += [report_id for _, report_id, _, _, _ in parsed]
+            readable += sum(record.get("kind") not in ("unreadable", "image_only")
+                            for *_, record in parsed)
         self.flush_index()
         if rebuild:
             from .schema import rebuild_search_index

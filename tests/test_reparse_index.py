@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from db.schema import rebuild_search_index
+from db import store
 from db.store import Archive
 
 
@@ -20,7 +23,11 @@ def _record(i: int, words: list[str], rng: random.Random, agency: str) -> dict:
                          for n in range(1, rng.randint(2, 5))]}
 
 
-def test_reparse_replaces_search_rows_exactly(tmp_path):
+@pytest.mark.parametrize("batch", [1, 4, 100])
+def test_reparse_replaces_search_rows_exactly(tmp_path, monkeypatch, batch):
+    """Whatever the versions per transaction (a batch's old rows are deleted together at its
+    end), and with a version the new parser fails on (it keeps its rows and its text)."""
+    monkeypatch.setattr(store, "REPARSE_BATCH", batch)
     rng = random.Random(5)
     words = ["依申请公开", "行政复议", "复议", "诉讼", "主动公开", "Ａ１", "ＡＰＰ", "年度", "政府", "信息"]
     archive = Archive(tmp_path / "a.db")
@@ -36,13 +43,16 @@ def test_reparse_replaces_search_rows_exactly(tmp_path):
 
     def parse(data, **_kw):  # a "new parser": other text, and another agency for some
         i = int(data.split()[1])
+        if i == 10:
+            raise ValueError("a page this parser cannot read")
         rec = _record(i, new_words + words[:2], random.Random(i), f"某县{i % 4}局" if i % 3 else "另一机关")
         rec["parser_version"] = "new"
         return rec
 
     some = [v for (v,) in db.execute("SELECT id FROM versions ORDER BY id")][::2]
     result = archive.reparse(parse=parse, version_ids=some)
-    assert result["reparsed"] == len(some)
+    assert result["reparsed"] == len(some) - 1 and result["failed"] == 1
+    assert db.execute("SELECT count(*) FROM versions WHERE parser_version = 'new'").fetchone()[0] == len(some) - 1
     assert db.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 0
     got = {t: _vocab(db, t) for t in ("search_text", "search_short")}
     assert any(term == "新词甲" for term, _, _ in got["search_text"])
