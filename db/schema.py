@@ -420,7 +420,6 @@ def _m_queries_by_index(db: sqlite_utils.Database) -> None:
                "ON crawl_fetch_state(portal, validated_at, fetched_at)")
 
 
-
 #: a version that is not its report's first (the report's content changed after it was first
 #: archived): what the change feeds list, found by index instead of grouping every version
 LATER_VERSIONS_SQL = [
@@ -452,7 +451,6 @@ def _m_later_versions(db: sqlite_utils.Database) -> None:
         "FROM (SELECT report_id FROM versions GROUP BY report_id HAVING count(*) > 1) m "
         "JOIN versions v ON v.report_id = m.report_id "
         "WHERE v.id > (SELECT min(v0.id) FROM versions v0 WHERE v0.report_id = v.report_id)")
-
 
 
 def _m_checks_by_year(db: sqlite_utils.Database) -> None:
