@@ -2,7 +2,9 @@
 index): the index afterwards is the one a rebuild from scratch gives, term for term."""
 from __future__ import annotations
 
+import os
 import random
+import time
 
 import pytest
 
@@ -86,3 +88,84 @@ def test_an_index_edited_by_hand_is_rebuilt_not_corrupted(tmp_path):
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.execute("INSERT INTO search_text(search_text) VALUES ('integrity-check')")
     archive.close()
+
+
+def _corpus_archive(path, docs):
+    from pipelines import parse_document
+
+    archive = Archive(path)
+    for i, doc in enumerate(docs):
+        data = doc.read_bytes()
+        url = f"http://example.invalid/{i}/{doc.name}"
+        archive.store(parse_document(data, url=url), data, {"url": url, "fetched_at": "2024-05-01T00:00:00+00:00"})
+    archive.flush_index()
+    return archive
+
+
+def _derived(db) -> dict:
+    return {
+        "sections": db.execute("SELECT id, version_id, number, heading, text FROM sections ORDER BY id").fetchall(),
+        "cells": db.execute("SELECT * FROM cells ORDER BY version_id, table_name, row_key, col_key").fetchall(),
+        "checks": db.execute("SELECT version_id, name, status, detail FROM checks ORDER BY version_id, name").fetchall(),
+        "records": db.execute("SELECT id, record, warnings FROM versions ORDER BY id").fetchall(),
+        "reports": db.execute("SELECT * FROM reports ORDER BY id").fetchall(),
+        "search_text": _vocab(db, "search_text"), "search_short": _vocab(db, "search_short"),
+    }
+
+
+def test_reparse_in_a_parser_process_gives_what_parsing_here_gives(tmp_path, monkeypatch):
+    """With the default parser, the versions parsed in a process of their own (the next batch
+    parsed while the last is written) end exactly as when parsed here, index included."""
+    from pathlib import Path
+
+    docs = sorted((Path(__file__).parent / "fixtures" / "public" / "corpus" / "docs").glob("*.html"))[:8]
+    assert len(docs) == 8
+    monkeypatch.setattr(store, "REPARSE_BATCH", 3)
+    made = []
+    real_pool = store._parser_pool
+
+    def pool(workers, versions):
+        made.append(real_pool(min(workers, 1), versions))
+        if workers == 2:   # a pool whose process died before the re-parse used it
+            made[-1].submit(os._exit, 1)
+            time.sleep(0.5)
+        return made[-1]
+    monkeypatch.setattr(store, "_parser_pool", pool)
+    results, said = {}, {}
+    for workers in (0, 1, 2):
+        archive = _corpus_archive(tmp_path / f"w{workers}.db", docs)
+        with archive.db.atomic():   # as if an older parser had written them
+            archive.db.execute("UPDATE versions SET parser_version = 'old'")
+        said[workers] = []
+        assert archive.reparse(workers=workers, progress=said[workers].append) == \
+            {"reparsed": 8, "failed": 0, "readable": 8}
+        results[workers] = _derived(archive.db)
+        archive.close()
+    assert made[0] is None and made[1] is not None     # here, then in a process
+    assert results[1] == results[0] == results[2]
+    assert said[0] == said[1] == []
+    # the dead process: the versions parsed here instead, and said once (the batch it broke in)
+    assert len(said[2]) == 1 and "parser process stopped" in said[2][0], said[2]
+
+
+def test_a_parser_process_that_died_is_replaced_by_parsing_here():
+    """A version whose parser process died is parsed here; a document the parser raises on
+    is a failure with its message, the rest parsed."""
+    from concurrent.futures import BrokenExecutor
+
+    class Dead:
+        def result(self):
+            raise BrokenExecutor("a child process terminated abruptly")
+
+    def parse(data, **_kw):
+        if data == b"bad":
+            raise ValueError("unreadable")
+        return {"text": data.decode()}
+
+    batch = [((1, 10, 1, None), b"one", {}, Dead()), ((2, 20, 2, None), b"bad", {}, None),
+             ((3, 30, 3, None), b"three", {}, None)]
+    parsed, failures, notes = store._parse_results(batch, parse)
+    assert [(p[0], p[4]) for p in parsed] == [(1, {"text": "one"}), (3, {"text": "three"})]
+    assert failures == ["version 2: could not parse: ValueError: unreadable"]
+    assert notes == ["the parser process stopped (a child process terminated abruptly): version 1 and "
+                     "the rest parsed in this process"]
