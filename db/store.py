@@ -708,7 +708,11 @@ def _parser_pool(workers: int | None, versions: int):
     # without an ``if __name__ == "__main__"`` guard would run again in it). A forked worker only
     # parses bytes it is sent; it never touches the archive connection it inherits, and it
     # leaves through os._exit, which closes nothing of it.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:   # a system without fork (Windows): parsed here
+        return None
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 def _parse_results(batch, parse) -> tuple[list, list, list]:
