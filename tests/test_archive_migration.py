@@ -195,6 +195,19 @@ def test_migrates_bigram_index_to_trigram(tmp_path):
     assert db.execute("SELECT fold FROM sections WHERE text = '新设ＡＰＰ专栏'").fetchone() == (1,)
 
 
+def _reopened_before(archive, migration, *undo: str):
+    """The archive made as it was before ``migration`` (``undo``: the SQL that takes out what it
+    made; the migration and those after it unrecorded), closed and opened again: migrated."""
+    version = next(i for i, (_, f) in enumerate(schema.MIGRATIONS, 1) if f is migration)
+    with archive.db.atomic():
+        for sql in undo:
+            archive.db.execute(sql)
+        archive.db.execute("DELETE FROM schema_migrations WHERE version >= ?", (version,))
+    path = archive.db.conn.execute("PRAGMA database_list").fetchone()[2]
+    archive.close()
+    return schema.open_archive(path)
+
+
 def _later_derived(db) -> list[tuple]:
     # what the change feeds grouped every version for, before later_versions
     return [tuple(r) for r in db.execute(
@@ -231,13 +244,8 @@ def test_later_versions_kept_by_the_store_and_filled_by_the_migration(tmp_path):
     assert [(r, at) for _, r, at in kept] == [(1, "2024-03-01T00:00:00+00:00"), (1, "2024-05-01T00:00:00+00:00"),
                                              (3, "2024-06-01T00:00:00+00:00")]
     # an archive of the schema before: no table, no trigger; opening it fills the table
-    version = next(i for i, (_, f) in enumerate(schema.MIGRATIONS, 1) if f is schema._m_later_versions)
-    with db.atomic():
-        db.execute("DROP TRIGGER versions_later")
-        db.execute("DROP TABLE later_versions")
-        db.execute("DELETE FROM schema_migrations WHERE version >= ?", (version,))
-    archive.close()
-    db = schema.open_archive(path)
+    db = _reopened_before(archive, schema._m_later_versions,
+                          "DROP TRIGGER versions_later", "DROP TABLE later_versions")
     assert [tuple(r) for r in db.execute("SELECT version_id, report_id, fetched_at FROM later_versions "
                                          "ORDER BY 1")] == kept
     # and the trigger is back
@@ -282,11 +290,6 @@ def test_every_check_carries_its_reports_year(tmp_path):
         db.execute("UPDATE reports SET report_year = 2020 WHERE url = 'http://x/b'")
     assert wrong() == 0 and [r[3] for r in failed_order()] == [2022, 2021, 2020]
     # an archive of the schema before: the store's checks had no year
-    version = next(i for i, (_, f) in enumerate(schema.MIGRATIONS, 1) if f is schema._m_checks_by_year)
-    with db.atomic():
-        db.execute("UPDATE checks SET report_year = NULL")
-        db.execute("DROP INDEX checks_flagged_order")
-        db.execute("DELETE FROM schema_migrations WHERE version >= ?", (version,))
-    archive.close()
-    db = schema.open_archive(tmp_path / "years.db")
+    db = _reopened_before(archive, schema._m_checks_by_year,
+                          "UPDATE checks SET report_year = NULL", "DROP INDEX checks_flagged_order")
     assert wrong() == 0 and [r[3] for r in failed_order()] == [2022, 2021, 2020]

@@ -124,11 +124,16 @@ def test_reparse_in_a_parser_process_gives_what_parsing_here_gives(tmp_path, mon
     made = []
     real_pool = store._parser_pool
 
+    sent = []
+
     def pool(workers, versions):
         made.append(real_pool(min(workers, 1), versions))
         if workers == 2:   # a pool whose process died before the re-parse used it
             made[-1].submit(os._exit, 1)
             time.sleep(0.5)
+        elif made[-1] is not None:   # count what is sent to the parser process
+            submit = made[-1].submit
+            made[-1].submit = lambda fn, *a, **kw: sent.append(fn) or submit(fn, *a, **kw)
         return made[-1]
     monkeypatch.setattr(store, "_parser_pool", pool)
     results, said = {}, {}
@@ -142,6 +147,7 @@ def test_reparse_in_a_parser_process_gives_what_parsing_here_gives(tmp_path, mon
         results[workers] = _derived(archive.db)
         archive.close()
     assert made[0] is None and made[1] is not None     # here, then in a process
+    assert len(sent) == 8 and {fn.__name__ for fn in sent} == {"parse_document"}
     assert results[1] == results[0] == results[2]
     assert said[0] == said[1] == []
     # the dead process: the versions parsed here instead, and said once (the batch it broke in)
