@@ -9,7 +9,7 @@ import time
 import pytest
 
 from db.schema import rebuild_search_index
-from db import store
+from db import reparse
 from db.store import Archive
 
 
@@ -29,7 +29,7 @@ def _record(i: int, words: list[str], rng: random.Random, agency: str) -> dict:
 def test_reparse_replaces_search_rows_exactly(tmp_path, monkeypatch, batch):
     """Whatever the versions per transaction (a batch's old rows are deleted together at its
     end), and with a version the new parser fails on (it keeps its rows and its text)."""
-    monkeypatch.setattr(store, "REPARSE_BATCH", batch)
+    monkeypatch.setattr(reparse, "REPARSE_BATCH", batch)
     rng = random.Random(5)
     words = ["依申请公开", "行政复议", "复议", "诉讼", "主动公开", "Ａ１", "ＡＰＰ", "年度", "政府", "信息"]
     archive = Archive(tmp_path / "a.db")
@@ -120,9 +120,9 @@ def test_reparse_in_a_parser_process_gives_what_parsing_here_gives(tmp_path, mon
 
     docs = sorted((Path(__file__).parent / "fixtures" / "public" / "corpus" / "docs").glob("*.html"))[:8]
     assert len(docs) == 8
-    monkeypatch.setattr(store, "REPARSE_BATCH", 3)
+    monkeypatch.setattr(reparse, "REPARSE_BATCH", 3)
     made = []
-    real_pool = store._parser_pool
+    real_pool = reparse._parser_pool
 
     sent = []
 
@@ -135,7 +135,7 @@ def test_reparse_in_a_parser_process_gives_what_parsing_here_gives(tmp_path, mon
             submit = made[-1].submit
             made[-1].submit = lambda fn, *a, **kw: sent.append(fn) or submit(fn, *a, **kw)
         return made[-1]
-    monkeypatch.setattr(store, "_parser_pool", pool)
+    monkeypatch.setattr(reparse, "_parser_pool", pool)
     results, said = {}, {}
     for workers in (0, 1, 2):
         archive = _corpus_archive(tmp_path / f"w{workers}.db", docs)
@@ -170,7 +170,7 @@ def test_a_parser_process_that_died_is_replaced_by_parsing_here():
 
     batch = [((1, 10, 1, None), b"one", {}, Dead()), ((2, 20, 2, None), b"bad", {}, None),
              ((3, 30, 3, None), b"three", {}, None)]
-    parsed, failures, notes = store._parse_results(batch, parse)
+    parsed, failures, notes = reparse._parse_results(batch, parse)
     assert [(p[0], p[4]) for p in parsed] == [(1, {"text": "one"}), (3, {"text": "three"})]
     assert failures == ["version 2: could not parse: ValueError: unreadable"]
     assert notes == ["the parser process stopped (a child process terminated abruptly): version 1 and "
