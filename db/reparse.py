@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import threading
 import time
 import zlib
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
@@ -38,9 +39,9 @@ def reparse(archive: "Archive", parse=None, version_ids: list[int] | None = None
     versions whose kind is now neither unreadable nor image_only).
 
     With the default parser, a run of at least ``REPARSE_BATCH`` versions parses in
-    ``workers`` processes of their own (default: one when the machine has a second core)
-    while this one writes: the next batch is parsed as the last is stored. ``workers=0``
-    parses here."""
+    ``workers`` processes of their own (default: one when the machine has a second core and
+    this process runs a single thread) while this one writes: the next batch is parsed as the
+    last is stored. ``workers=0`` parses here."""
     default_parser = parse is None
     if default_parser:
         from pipelines import PARSER_VERSION, parse_document as parse
@@ -193,9 +194,11 @@ def _forget_cross_year(archive, report_ids) -> None:
 
 def _parser_pool(workers: int | None, versions: int):
     """A process pool for re-parsing (None: parse in this process): ``workers`` processes,
-    by default one when there is a second core, for runs of at least REPARSE_BATCH versions."""
+    for runs of at least REPARSE_BATCH versions. By default one, when there is a second core
+    and this process runs a single thread: a fork copies only the forking thread, and a lock
+    another thread held at that moment (libxml2's, say) would stay held in the child for good."""
     if workers is None:
-        workers = 1 if (os.cpu_count() or 1) > 1 else 0
+        workers = 1 if (os.cpu_count() or 1) > 1 and threading.active_count() == 1 else 0
     if workers <= 0 or versions < REPARSE_BATCH:
         return None
     # fork, not spawn: a spawned process imports the caller's main module again (a script

@@ -175,3 +175,27 @@ def test_a_parser_process_that_died_is_replaced_by_parsing_here():
     assert failures == ["version 2: could not parse: ValueError: unreadable"]
     assert notes == ["the parser process stopped (a child process terminated abruptly): version 1 and "
                      "the rest parsed in this process"]
+
+
+def test_the_parser_process_by_default_only_from_one_thread(monkeypatch):
+    """By default a parser process is forked only for a run worth it, on a machine with a
+    second core, from a process that runs one thread (a fork keeps only the forking thread: a
+    lock another thread held would stay held in the child); asked for, always."""
+    import threading
+
+    cores, threads = [2], [1]
+    monkeypatch.setattr(os, "cpu_count", lambda: cores[0])
+    monkeypatch.setattr(threading, "active_count", lambda: threads[0])
+
+    def made(workers, versions):
+        pool = reparse._parser_pool(workers, versions)
+        if pool is not None:
+            pool.shutdown()
+        return pool is not None
+
+    assert made(None, reparse.REPARSE_BATCH) and not made(None, reparse.REPARSE_BATCH - 1)
+    assert not made(0, 10 ** 6)
+    threads[0] = 2
+    assert not made(None, 10 ** 6) and made(1, 10 ** 6)
+    threads[0], cores[0] = 1, 1
+    assert not made(None, 10 ** 6)
