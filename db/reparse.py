@@ -13,12 +13,15 @@ import json
 import multiprocessing
 import os
 import threading
-import time
 import zlib
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+from typing import TYPE_CHECKING
 
 from .schema import delete_indexed, indexed_rows
-from .store import Archive, _stored_record  # noqa: F401  (Archive: the type of ``archive``)
+from .store import _stored_record
+
+if TYPE_CHECKING:
+    from .store import Archive
 
 
 #: reparse() writes this many versions per transaction (a failure rolls the batch back: its
@@ -167,9 +170,7 @@ def _write_reparsed(archive, parsed) -> bool:
                 archive._write_figures(report_id, vid, archive._figures)
         delete_indexed(archive.db, old_rows)
     # committed: the new text is queued for the index
-    if queued and not archive._index_queue:
-        archive._queued_since = time.monotonic()
-    archive._index_queue.update(queued)
+    archive.queue_for_index(queued)
     if len(archive._index_queue) >= archive.index_batch:
         archive.flush_index()
     return mismatch

@@ -299,15 +299,20 @@ class Archive:
             with self.db.atomic():
                 result = self._store(record, raw_bytes, sha, url, fetched_at, meta)
             if self._pending_text:  # committed: queue its text for the search index
-                if not self._index_queue:
-                    self._queued_since = time.monotonic()
-                self._index_queue[result.version_id] = self._pending_text
+                self.queue_for_index({result.version_id: self._pending_text})
         finally:
             self._pending_text = None
         if len(self._index_queue) >= self.index_batch or (
                 self._index_queue and time.monotonic() - self._queued_since >= self.index_delay):
             self.flush_index()
         return result
+
+    def queue_for_index(self, texts: dict[int, tuple]) -> None:
+        """Queue committed versions' text — version_id: (title, agency, [(heading, text)]) —
+        for the next flush_index(); the caller decides when that is."""
+        if texts and not self._index_queue:
+            self._queued_since = time.monotonic()
+        self._index_queue.update(texts)
 
     def flush_index(self) -> int:
         """Add the queued versions to the search index now (one transaction); returns how many."""

@@ -195,6 +195,16 @@ def test_migrates_bigram_index_to_trigram(tmp_path):
     assert db.execute("SELECT fold FROM sections WHERE text = '新设ＡＰＰ专栏'").fetchone() == (1,)
 
 
+def _canned(name: str) -> str:
+    return json.loads((REPO / "metadata.json").read_text(encoding="utf-8"))["databases"]["archive"][
+        "queries"][name]["sql"]
+
+
+def _plan(db, name: str, params: dict) -> str:
+    """SQLite's query plan of a canned query, one step a line."""
+    return "\n".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + _canned(name), params))
+
+
 def _reopened_before(archive, migration, *undo: str):
     """The archive made as it was before ``migration`` (``undo``: the SQL that takes out what it
     made; the migration and those after it unrecorded), closed and opened again: migrated."""
@@ -243,6 +253,10 @@ def test_later_versions_kept_by_the_store_and_filled_by_the_migration(tmp_path):
     assert kept == _later_derived(db)
     assert [(r, at) for _, r, at in kept] == [(1, "2024-03-01T00:00:00+00:00"), (1, "2024-05-01T00:00:00+00:00"),
                                              (3, "2024-06-01T00:00:00+00:00")]
+    # the change feeds read it (by index), not every version grouped by report
+    for name in ("archive_changes", "feed_region", "feed_agency"):
+        plan = _plan(db, name, {"since": "", "region_code": "654224", "agency_id": 1})
+        assert "later_versions" in plan and "SCAN versions" not in plan, (name, plan)
     # an archive of the schema before: no table, no trigger; opening it fills the table
     db = _reopened_before(archive, schema._m_later_versions,
                           "DROP TRIGGER versions_later", "DROP TABLE later_versions")
@@ -274,14 +288,15 @@ def test_every_check_carries_its_reports_year(tmp_path):
                           "WHERE k.report_year IS NOT r.report_year").fetchone()[0]
 
     def failed_order():
-        sql = json.loads((REPO / "metadata.json").read_text(encoding="utf-8"))["databases"]["archive"][
-            "queries"]["failed_checks"]["sql"]
-        return [tuple(r) for r in db.execute(sql, {"check_name": ""})]
+        return [tuple(r) for r in db.execute(_canned("failed_checks"), {"check_name": ""})]
 
     assert [put("http://x/a", 2022, "甲", "2024-01-01"), put("http://x/b", 2023, "乙", "2024-01-02"),
             put("http://x/c", 2021, "丙", "2024-01-03")] == ["new"] * 3
     assert wrong() == 0 and db.execute("SELECT count(*) FROM checks WHERE report_year IS NULL").fetchone()[0] == 0
     assert [r[3] for r in failed_order()] == [2023, 2022, 2021]
+    # read in its order from the index, not sorted
+    plan = _plan(db, "failed_checks", {"check_name": ""})
+    assert "checks_flagged_order" in plan and "TEMP B-TREE" not in plan, plan
     assert put("http://x/a", 2024, "甲二", "2024-02-01") == "changed"   # the year read again
     assert wrong() == 0 and [r[3] for r in failed_order()] == [2024, 2023, 2021]
     assert put("http://x/a", 2022, "甲", "2024-03-01") == "reverted"
