@@ -60,25 +60,37 @@ REGISTRY = REPO / "crawler" / "portals.csv"
 
 
 # ---------------------------------------------------------------- load
+#: reports built before each timed run of store() (all of a run of up to this many: the
+#: indexer process gets no untimed time while the records are built)
+LOAD_CHUNK = 50_000
+
+
 def load(archive_path: Path, n: int, paras: list[str], start: int = 0) -> float:
-    """Store synthetic reports start..start+n-1 through Archive.store(); seconds spent storing
-    (building the records and their HTML is not counted)."""
+    """Store synthetic reports start..start+n-1 through Archive.store() (as a crawl would: the
+    search index written by an indexer process once the load is large); seconds from the first
+    store() of each chunk of LOAD_CHUNK prebuilt reports to its last, plus the wait for the
+    index to hold every one at the end (building the records and their HTML is not counted)."""
     rng = random.Random(42 + start)
     pubs = synthetic.publishers()
     archive = Archive(archive_path)
     spent = 0.0
     t_report = time.perf_counter()
-    for i in range(start, start + n):
-        rec, meta = synthetic.record(i, rng, paras, pubs)
-        raw = synthetic.render_html(rec)
+    done = 0
+    for first in range(start, start + n, LOAD_CHUNK):
+        chunk = []
+        for i in range(first, min(first + LOAD_CHUNK, start + n)):
+            rec, meta = synthetic.record(i, rng, paras, pubs)
+            chunk.append((rec, synthetic.render_html(rec), meta))
         t0 = time.perf_counter()
-        archive.store(rec, raw, meta)
+        for rec, raw, meta in chunk:
+            archive.store(rec, raw, meta)
         spent += time.perf_counter() - t0
-        if (i + 1 - start) % 10_000 == 0:
-            print(f"  stored {i + 1 - start:,} ({(i + 1 - start) / spent:,.0f} reports/s; "
-                  f"{time.perf_counter() - t_report:,.0f} s wall)", file=sys.stderr, flush=True)
+        done += len(chunk)
+        print(f"  stored {done:,} ({done / spent:,.0f} reports/s; "
+              f"{time.perf_counter() - t_report:,.0f} s wall)", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
-    archive.flush_index()  # the last queued versions become searchable: part of the load
+    archive.stop_indexer()   # the indexer process done with every queued version ...
+    archive.flush_index()    # ... and anything left indexed here: all searchable, part of the load
     spent += time.perf_counter() - t0
     archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     archive.db.execute("PRAGMA analysis_limit = 1000")  # sampled statistics (seconds at a million reports)
@@ -303,7 +315,9 @@ def build_trigram(src: Path, dst: Path) -> float:
 
 # ---------------------------------------------------------------- report
 def _size(p: Path) -> int:
-    return sum(os.path.getsize(str(p) + s) for s in ("", "-wal") if os.path.exists(str(p) + s))
+    """The archive's bytes: its file and its search index's file (db/search_index.py), WALs included."""
+    return sum(os.path.getsize(str(p) + s) for s in ("", "-wal", "-search", "-search-wal")
+               if os.path.exists(str(p) + s))
 
 
 def _ok(value: float, target: float, more_is_better: bool = False) -> str:
@@ -399,7 +413,7 @@ def main(argv=None) -> int:
     skip = {p.strip() for p in args.skip.split(",") if p.strip()}
     optimize_s = None
     if "optimize" not in skip:   # xxgk optimize, as after any large load
-        from db.schema import optimize_search_index
+        from db.search_index import optimize_search_index
 
         print("xxgk optimize …", file=sys.stderr, flush=True)
         archive = Archive(archive_path)
@@ -493,12 +507,16 @@ def main(argv=None) -> int:
         print(f"  {len(res['canned']) - over} of {len(res['canned'])} within target")
     print("\nwhere the archive's bytes go (MB):")
     conn = sqlite3.connect(archive_path)
+    conn.execute("ATTACH DATABASE ? AS xxgk_search", (f"{archive_path}-search",))
     try:
         for name, mb in conn.execute(
-                "SELECT CASE WHEN name LIKE 'search_%' AND name != 'search_pending' THEN 'search index' "
-                "WHEN name LIKE 'sqlite_autoindex%' OR name LIKE 'idx_%' THEN 'indexes' ELSE name END AS n, "
-                "sum(pgsize) / 1e6 FROM dbstat GROUP BY n ORDER BY 2 DESC LIMIT 8"):
+                "SELECT n, sum(mb) FROM (SELECT CASE WHEN name LIKE 'sqlite_autoindex%' OR name LIKE 'idx_%' "
+                "THEN 'indexes' ELSE name END AS n, pgsize / 1e6 AS mb FROM dbstat('main') "
+                "UNION ALL SELECT 'search index (its own file)', pgsize / 1e6 FROM dbstat('xxgk_search')) "
+                "GROUP BY n ORDER BY 2 DESC LIMIT 8"):
             print(f"  {name:<40} {mb:>12,.1f}")
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
+        print(f"  {'(free pages of the archive file)':<40} {free / 1e6:>12,.1f}")
     except sqlite3.Error:  # dbstat not compiled in
         pass
     conn.close()

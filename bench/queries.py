@@ -32,7 +32,7 @@ def connect(path: str) -> sqlite3.Connection:
     from db import datasette_plugin, pages
 
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    datasette_plugin.prepare_connection(conn)
+    datasette_plugin.prepare_connection(conn, "archive", None)
     pages.prepare_connection(conn)
     return conn
 

@@ -303,7 +303,7 @@ def cmd_optimize(args) -> int:
     db = Path(args.db)
     if not db.exists():
         raise UserError(f"{db}: no such archive")
-    from .schema import optimize_search_index
+    from .search_index import optimize_search_index
     from .store import Archive
 
     archive = Archive(db)

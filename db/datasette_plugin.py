@@ -25,23 +25,36 @@ import os
 import re
 import sqlite3
 from collections import OrderedDict
-from urllib.parse import parse_qs
+from pathlib import Path
+from urllib.parse import parse_qs, quote
 
 from datasette import hookimpl
 from datasette.filters import FilterArguments
 from datasette.utils import escape_sqlite
 
-from . import chinese, search
+from . import chinese, search, search_index
 from .schema import register_functions
 
 
 @hookimpl
-def prepare_connection(conn):
+def prepare_connection(conn, database, datasette):
+    _attach_search_file(conn, database, datasette)
     register_functions(conn)
     bound_connection(conn)
     conn.create_function("chinese_long_match", 1, chinese.long_match, deterministic=True)
     conn.create_function("chinese_short_match", 1, chinese.short_match, deterministic=True)
     conn.create_function("chinese_fold", 1, chinese.fold, deterministic=True)
+
+
+def _attach_search_file(conn, database, datasette) -> None:
+    """The archive's search index file (db/search_index.py), read-only as Datasette opens the
+    archive (immutable when the archive is): every connection, so the search tables resolve."""
+    path = search_index.main_path(conn)
+    if not path or search_index.is_attached(conn) or not Path(search_index.search_path(path)).exists():
+        return
+    db = datasette.databases.get(database) if datasette is not None else None
+    mode = "immutable=1" if db is not None and not db.is_mutable else "mode=ro"
+    search_index.attach(conn, f"file:{quote(search_index.search_path(path))}?{mode}")
 
 
 # ---------------------------------------------------------------- limits (xxgk serve)
@@ -307,6 +320,9 @@ async def _probe(db, query: str) -> dict:
                     return broad
                 # intersected by SQLite: a quarter of a million versions per term is common
                 versions = await rows(f"{parts[0][3]} intersect {parts[1][3]}", params)
+        # a pending version is tested on its text (the index may hold an older one)
+        waiting = set(await rows(search.PENDING_IDS_SQL, {}))
+        versions = [v for v in versions if v not in waiting] if waiting else versions
         versions += [r[0] for r in await db.execute(search.pending_matches(), params)]
         return {"broad": False, "limit": limit, "versions": sorted(set(versions))}
     return await _cached(db, ("probe", query), compute)

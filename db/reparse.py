@@ -17,7 +17,7 @@ import zlib
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
-from .schema import delete_indexed, indexed_rows
+from .search_index import mark_stale
 from .store import _stored_record
 
 if TYPE_CHECKING:
@@ -34,8 +34,8 @@ def reparse(archive: "Archive", parse=None, version_ids: list[int] | None = None
     """Re-derive sections, cells, checks and the parsed record of stored versions from their
     stored bytes with the current parser (default: every version whose parser_version is
     not ``pipelines.PARSER_VERSION``). One transaction per ``REPARSE_BATCH`` versions; each
-    version's search rows are replaced (the old ones deleted with its old sections, the new
-    ones indexed in store()'s batches), so re-parsing part of a large archive costs that part only; the
+    version's search rows are replaced (its old text recorded in search_stale, deleted from the
+    index by the indexer before it adds the new; db/search_index.py), so re-parsing part of a large archive costs that part only; the
     coverage rows of the publishers whose reports changed year, date, kind or agency are
     recomputed at the end. Bytes, SHA-256, fetch times and clicks are untouched.
     Returns counts: {"reparsed": n, "failed": n, "readable": n} (``readable``: re-parsed
@@ -54,7 +54,6 @@ def reparse(archive: "Archive", parse=None, version_ids: list[int] | None = None
         version_ids = archive.outdated_versions(PARSER_VERSION) if PARSER_VERSION else []
     archive.flush_index()
     done = failed = readable = 0
-    rebuild = False   # an index that does not hold what the archive says it does
     reparsed_reports = []
     version_ids = list(dict.fromkeys(version_ids))   # each once: a batch is read before the last is written
     pool = _parser_pool(workers, len(version_ids)) if default_parser else None
@@ -64,19 +63,15 @@ def reparse(archive: "Archive", parse=None, version_ids: list[int] | None = None
             if progress:
                 for message in notes + failures:
                     progress(message)
-            rebuild |= _write_reparsed(archive, parsed)
+            _write_reparsed(archive, parsed)
             done += len(parsed)
             reparsed_reports += [report_id for _, report_id, *_ in parsed]
             readable += sum(record.get("kind") not in ("unreadable", "image_only") for *_, record in parsed)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    archive.flush_index()
-    if rebuild:
-        from .schema import rebuild_search_index
-
-        with archive.db.atomic():
-            rebuild_search_index(archive.db)
+    archive.stop_indexer()
+    archive.flush_index()   # (an index that did not hold what the archive said: rebuilt)
     if done:
         from . import coverage
 
@@ -132,27 +127,20 @@ def _parsed_batches(archive, version_ids: list[int], parse, pool):
         yield _parse_results(ahead, parse)
 
 
-def _write_reparsed(archive, parsed) -> bool:
-    """Write one batch of re-parsed versions in one transaction; True when the search index
-    did not hold what the archive says a version's text was (rebuild it)."""
-    queued, old_rows, mismatch = {}, [], False
+def _write_reparsed(archive, parsed) -> None:
+    """Write one batch of re-parsed versions in one transaction."""
+    queued = {}
     with archive.db.atomic():   # one transaction per batch of versions
         for vid, report_id, current, old_agency, record in parsed:
-            # its search rows go with its old sections: checked now, deleted with the
-            # batch's (FTS5 writes pending deletes as a segment whenever it flushes: once
-            # per batch, not once per version)
-            status, rows = indexed_rows(archive.db, vid)
-            mismatch |= status == "mismatch"
-            if rows is not None:
-                old_rows.append(rows)
+            # the text the index holds goes to search_stale (the indexer deletes those rows
+            # before it indexes the new text), and the version waits in search_pending: found
+            # by searches on its new text meanwhile
+            seq = mark_stale(archive.db.conn, vid)
             for table in ("sections", "cells", "checks"):
                 archive.db.execute(f"DELETE FROM {table} WHERE version_id = ?", (vid,))
             agency_name = record.get("agency") or old_agency
             archive._insert_derived(report_id, vid, record, agency_name)
-            # the new text waits in search_pending (found by searches meanwhile) and is
-            # indexed with store()'s batches, after the old rows are gone
-            archive.db.execute("INSERT OR IGNORE INTO search_pending(version_id) VALUES (?)", (vid,))
-            queued[vid], archive._pending_text = archive._pending_text, None
+            queued[vid], archive._pending_text = (seq, archive._pending_text), None
             archive.db.execute(
                 "UPDATE versions SET parser_version = ?, record = ?, warnings = ?, attachments = ?, "
                 "encoding = coalesce(?, encoding) WHERE id = ?",
@@ -168,12 +156,10 @@ def _write_reparsed(archive, parsed) -> bool:
                     agency_id = archive._agency_id(record["agency"], {})
                 archive._point_report_at(report_id, vid, record, agency_id, agency_name, {})
                 archive._write_figures(report_id, vid, archive._figures)
-        delete_indexed(archive.db, old_rows)
     # committed: the new text is queued for the index
     archive.queue_for_index(queued)
     if len(archive._index_queue) >= archive.index_batch:
-        archive.flush_index()
-    return mismatch
+        archive.hand_over_index()
 
 
 def _forget_cross_year(archive, report_ids) -> None:

@@ -7,7 +7,7 @@ older version of this code is migrated in place when it is opened, without
 losing anything.  Migrations only ever add data structures: new tables, new columns (then
 backfilled), new indexes, views (which hold no data and may be recreated); what they drop
 holds no data of its own (an index another index covers, a search index rebuilt from the
-tables).
+tables), or was copied first (the search index, moved to a file of its own).
 
 To change the schema, append a function to :data:`MIGRATIONS`; never edit one
 that has shipped.
@@ -20,7 +20,7 @@ from typing import Callable
 
 import sqlite_utils
 
-from . import chinese
+from . import chinese, search_index
 from .clock import now_iso
 
 # ------------------------------------------------------------------ table 2/3/4 keys
@@ -240,7 +240,7 @@ def _m_trigram_search(db: sqlite_utils.Database) -> None:
     for name in ("versions_fts", "sections_fts"):
         db.execute(f"DROP VIEW IF EXISTS {name}")
     db.execute("DROP TABLE IF EXISTS search_fts")
-    create_search_index(db)
+    _create_search_index_in_main(db)
     # sections whose text SQL's lower() cannot fold as search does (full-width letters...)
     db.execute("ALTER TABLE sections ADD COLUMN fold INTEGER NOT NULL DEFAULT 0")
     db.execute("UPDATE sections SET fold = 1 WHERE chinese_needs_fold(heading) OR chinese_needs_fold(text)")
@@ -466,10 +466,27 @@ def _m_checks_by_year(db: sqlite_utils.Database) -> None:
     crossyear.create_sort_keys(db)
 
 
+def _m_search_file(db: sqlite_utils.Database) -> None:
+    """The search index in a file of its own beside the archive, written by an indexer while
+    the store writes the archive (db/search_index.py): FTS5's tables copied there as they are;
+    search_pending numbers each marking (seq); search_stale keeps the text a re-parse replaced
+    until the indexer has deleted it from the index."""
+    search_index.move_from_main(db)
+    db.execute("ALTER TABLE search_pending RENAME TO search_pending_before")
+    db.execute("CREATE TABLE search_pending (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+               "version_id INTEGER NOT NULL UNIQUE)")
+    db.execute("INSERT INTO search_pending(version_id) SELECT version_id FROM search_pending_before "
+               "ORDER BY version_id")
+    db.execute("DROP TABLE search_pending_before")
+    db.execute("CREATE TABLE IF NOT EXISTS search_stale (id INTEGER PRIMARY KEY, version_id INTEGER NOT NULL, "
+               "title TEXT, agency TEXT, text TEXT)")
+    db.execute("CREATE INDEX IF NOT EXISTS search_stale_version ON search_stale(version_id)")
+
+
 # migrations that only add tables, columns and indexes, no row another table refers to: the
 # whole-file foreign-key check after them (minutes at a million reports) would find nothing new
 for _m in (_m_scale_reports_by_version, _m_scale_crossyear_state, _m_report_figures, _m_coverage_tables,
-           _m_queries_by_index, _m_later_versions, _m_checks_by_year):
+           _m_queries_by_index, _m_later_versions, _m_checks_by_year, _m_search_file):
     _m.adds_only = True
 
 
@@ -503,8 +520,10 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
      _m_later_versions),
     ("every check carries its report's year; failed_checks in order from an index (issue 16)",
      _m_checks_by_year),
+    ("the search index in a file of its own, written beside the store (issue 16)", _m_search_file),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+SEARCH_FILE_VERSION = next(i + 1 for i, (_, f) in enumerate(MIGRATIONS) if f is _m_search_file)
 
 
 # ------------------------------------------------------------------ views
@@ -537,192 +556,26 @@ def create_views(db: sqlite_utils.Database) -> None:
 
 # ------------------------------------------------------------------ Search index
 # Two contentless FTS5 tables, one row per stored version (rowid = versions.id), both
-# tokenized by SQLite's trigram tokenizer (db/chinese.py explains the scheme):
+# tokenized by SQLite's trigram tokenizer (db/chinese.py explains the scheme), in a file of
+# their own beside the archive (db/search_index.py):
 #   search_text(title, agency, text)  terms of 3+ characters (phrases of trigrams)
 #   search_short(text)                terms of 1-2 characters (detail=none)
 # Old versions keep their rows; ``reports`` matches through its current version_id.
 # Each section is numbered version_id << SECTION_BITS | ordinal (its id in ``sections``).
 SECTION_BITS = 10
 MAX_SECTIONS = (1 << SECTION_BITS) - 1
-#: FTS5's in-memory buffer before it writes a segment: one flush of store()'s batch
-SEARCH_HASHSIZE = 64 * 1024 * 1024
-
-SEARCH_TABLES_SQL = (
-    "CREATE VIRTUAL TABLE search_text USING fts5(title, agency, text, content='', tokenize='trigram')",
-    "CREATE VIRTUAL TABLE search_short USING fts5(text, content='', detail=none, tokenize='trigram')",
-)
-INSERT_TEXT_SQL = "INSERT INTO search_text(rowid, title, agency, text) VALUES (?, ?, ?, ?)"
-INSERT_SHORT_SQL = "INSERT INTO search_short(rowid, text) VALUES (?, ?)"
 
 
-def create_search_index(db: sqlite_utils.Database) -> None:
-    for sql in SEARCH_TABLES_SQL:
-        db.execute(sql)
-    for name in ("search_text", "search_short"):
-        db.execute(f"INSERT INTO {name}({name}, rank) VALUES ('hashsize', {SEARCH_HASHSIZE})")
+def _create_search_index_in_main(db: sqlite_utils.Database) -> None:
+    # as migration 10 made them (in the archive's own file; a later migration moves them)
+    for sql in search_index.SEARCH_TABLES_SQL:
+        db.execute(sql.replace("TABLE ", "TABLE main.", 1))
+    for name in search_index.FTS_TABLES:
+        db.execute(f"INSERT INTO main.{name}({name}, rank) VALUES ('hashsize', {search_index.SEARCH_HASHSIZE})")
 
 
 def section_id(version_id: int, ordinal: int) -> int:
     return (version_id << SECTION_BITS) | ordinal
-
-
-def search_rows(version_id: int, title, agency, sections) -> tuple[tuple, tuple]:
-    """The search_text and search_short rows of one version; ``sections`` are
-    (heading, text) pairs in order."""
-    fold = chinese.fold
-    t, a = fold(title), fold(agency)
-    x = fold("\n".join(f"{h or ''}\n{s or ''}" for h, s in sections))
-    return (version_id, t, a, x), (version_id, chinese.short_text(f"{t}\n{a}\n{x}"))
-
-
-def _version_heads(conn, where: str = "", params=()) -> list[tuple]:
-    # a version's title and agency, as store() indexed them: from its own stored record
-    # (else the report's)
-    return conn.execute(
-        "SELECT v.id, coalesce(json_extract(v.record, '$.title'), r.title), "
-        "coalesce(json_extract(v.record, '$.agency'), a.name) "
-        "FROM versions v JOIN reports r ON r.id = v.report_id "
-        f"LEFT JOIN agencies a ON a.id = r.agency_id {where} ORDER BY v.id",
-        params,
-    ).fetchall()
-
-
-def _rows_from_db(conn, version_ids: list[int]) -> dict[int, tuple]:
-    out = {}
-    for i in range(0, len(version_ids), 500):
-        ids = json.dumps(version_ids[i:i + 500])
-        secs: dict[int, list] = {}
-        for vid, h, t in conn.execute(
-                "SELECT version_id, heading, text FROM sections WHERE version_id IN "
-                "(SELECT value FROM json_each(?)) ORDER BY id", (ids,)):
-            secs.setdefault(vid, []).append((h, t))
-        for vid, title, agency in _version_heads(conn, "WHERE v.id IN (SELECT value FROM json_each(?))", (ids,)):
-            out[vid] = search_rows(vid, title, agency, secs.get(vid, []))
-    return out
-
-
-def _insert_rows(conn, rows: list[tuple[tuple, tuple]]) -> None:
-    conn.executemany(INSERT_TEXT_SQL, [a for a, _ in rows])
-    conn.executemany(INSERT_SHORT_SQL, [b for _, b in rows])
-
-
-def unindex(db: sqlite_utils.Database, version_id: int) -> str:
-    """Delete one version's rows from the search index (before its sections change).
-
-    The tables are contentless: FTS5 deletes a row given the values it indexed, recomposed
-    here as store() and rebuild_search_index compose them (_rows_from_db). Deleting values
-    that were not the ones indexed would corrupt the index, so the recomposed row is first
-    tokenized into a scratch table and its token counts per column compared with what the
-    index recorded for that rowid (FTS5's ``*_docsize``). Returns "pending" (not indexed yet),
-    "absent" (no row: nothing to delete), "deleted", or "mismatch" (the index does not hold
-    this text — edited by hand? — nothing deleted: rebuild the index).
-    (:func:`indexed_rows` and :func:`delete_indexed` are its two halves.)"""
-    status, rows = indexed_rows(db, version_id)
-    if status == "deleted":
-        delete_indexed(db, [rows])
-    return status
-
-
-def indexed_rows(db: sqlite_utils.Database, version_id: int) -> tuple[str, tuple | None]:
-    """(status, rows): what :func:`unindex` would do, without deleting. ``rows`` (the
-    version's search_text and search_short rows as indexed, checked against the recorded
-    token counts) when the status is "deleted"; hand them to :func:`delete_indexed` before the
-    version's sections change or in the same transaction after (a re-parse collects a batch's
-    rows and deletes them together: FTS5 writes its pending deletes as a segment at each
-    flush, and a flush per version cost more than the rest of its re-parse). Never delete them
-    after the version's new rows were indexed: a delete cancels the new entries of its tokens."""
-    conn = db.conn
-    if conn.execute("SELECT 1 FROM search_pending WHERE version_id = ?", (version_id,)).fetchone():
-        return "pending", None
-    indexed = [conn.execute(f"SELECT sz FROM {t}_docsize WHERE id = ?", (version_id,)).fetchone()
-               for t in ("search_text", "search_short")]
-    if indexed == [None, None]:
-        return "absent", None
-    rows = _rows_from_db(conn, [version_id]).get(version_id)
-    if rows is None or None in indexed:
-        return "mismatch", None
-    text_row, short_row = rows
-    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.unindex_text USING fts5(title, agency, text, "
-                 "content='', tokenize='trigram')")
-    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.unindex_short USING fts5(text, content='', "
-                 "detail=none, tokenize='trigram')")
-    try:
-        conn.execute("INSERT INTO temp.unindex_text(rowid, title, agency, text) VALUES (?, ?, ?, ?)", text_row)
-        conn.execute("INSERT INTO temp.unindex_short(rowid, text) VALUES (?, ?)", short_row)
-        recomposed = [conn.execute(f"SELECT sz FROM temp.{t}_docsize WHERE id = ?", (version_id,)).fetchone()
-                      for t in ("unindex_text", "unindex_short")]
-    finally:
-        for t in ("unindex_text", "unindex_short"):
-            conn.execute(f"INSERT INTO temp.{t}({t}) VALUES ('delete-all')")
-    if recomposed != indexed:
-        return "mismatch", None
-    return "deleted", rows
-
-
-def delete_indexed(db: sqlite_utils.Database, rows: list[tuple]) -> None:
-    """Delete rows that :func:`indexed_rows` returned from the search index, one after
-    another (no other statement between them: FTS5 then writes them as one segment)."""
-    conn = db.conn
-    conn.executemany("INSERT INTO search_text(search_text, rowid, title, agency, text) "
-                     "VALUES ('delete', ?, ?, ?, ?)", [text_row for text_row, _ in rows])
-    conn.executemany("INSERT INTO search_short(search_short, rowid, text) VALUES ('delete', ?, ?)",
-                     [short_row for _, short_row in rows])
-
-
-def index_pending(db: sqlite_utils.Database, version_ids: list[int] | None = None,
-                  rows: dict[int, tuple] | None = None) -> int:
-    """Index versions listed in search_pending (all, or those of ``version_ids``), in one
-    transaction; ``rows`` may hold their search rows already (version_id -> search_rows()).
-    A version another process indexed meanwhile is no longer pending and is skipped."""
-    conn = db.conn
-    with db.atomic():
-        if version_ids is None:
-            pending = [v for (v,) in conn.execute("SELECT version_id FROM search_pending ORDER BY 1")]
-        else:
-            ids = sorted(set(version_ids))
-            pending = [v for (v,) in conn.execute(
-                "SELECT version_id FROM search_pending WHERE version_id IN "
-                "(SELECT value FROM json_each(?)) ORDER BY 1", (json.dumps(ids),))]
-        if not pending:
-            return 0
-        rows = dict(rows or {})
-        missing = [v for v in pending if v not in rows]
-        if missing:
-            rows.update(_rows_from_db(conn, missing))
-        _insert_rows(conn, [rows[v] for v in pending if v in rows])
-        conn.executemany("DELETE FROM search_pending WHERE version_id = ?", [(v,) for v in pending])
-    return len(pending)
-
-
-def optimize_search_index(db: sqlite_utils.Database) -> dict:
-    """Merge each search table into one b-tree segment (FTS5 'optimize'). Every write adds a
-    segment and FTS5 merges them only gradually, so an archive written in many small batches
-    (a crawl's index flushes, a re-parse) ends up with dozens; each search, and each row a
-    broad search tests, then seeks in every one (measured at 20,000 reports: 40 segments, 0.42
-    ms per row test; one segment, 0.056 ms). Returns the segment counts before, per table."""
-    before = {}
-    for name in ("search_text", "search_short"):
-        before[name] = db.execute(f"SELECT count(DISTINCT segid) FROM {name}_idx").fetchone()[0]
-        with db.atomic():
-            db.execute(f"INSERT INTO {name}({name}) VALUES ('optimize')")
-    return before
-
-
-def rebuild_search_index(db: sqlite_utils.Database) -> None:
-    """(Re)build the search index from versions, reports, agencies and sections."""
-    conn = db.conn
-    for name in ("search_text", "search_short"):
-        conn.execute(f"INSERT INTO {name}({name}) VALUES('delete-all')")
-    ids = [v for (v,) in conn.execute("SELECT id FROM versions ORDER BY id")]
-    for i in range(0, len(ids), 2000):
-        chunk = ids[i:i + 2000]
-        rows = _rows_from_db(conn, chunk)
-        _insert_rows(conn, [rows[v] for v in chunk if v in rows])
-    conn.execute(
-        "INSERT OR REPLACE INTO archive_meta(key, value) VALUES ('tokenizer_version', ?)",
-        (str(chinese.TOKENIZER_VERSION),),
-    )
-    conn.execute("DELETE FROM search_pending")
 
 
 # ------------------------------------------------------------------ opening
@@ -761,14 +614,24 @@ def migrate(db: sqlite_utils.Database, target: int | None = None) -> list[int]:
         finally:
             db.execute("PRAGMA foreign_keys = ON")
         applied.append(version)
-    if "search_text" in db.table_names():
+    if search_in_own_file(db):
         row = db.execute(
             "SELECT value FROM archive_meta WHERE key = 'tokenizer_version'"
         ).fetchone()
-        if not row or row[0] != str(chinese.TOKENIZER_VERSION):
+        if not search_index.has_index(db.conn):   # the index file was lost: made again
             with db.atomic():
-                rebuild_search_index(db)
+                search_index.create_tables(db)
+                search_index.rebuild_search_index(db)
+        elif not row or row[0] != str(chinese.TOKENIZER_VERSION):
+            with db.atomic():
+                search_index.rebuild_search_index(db)
     return applied
+
+
+def search_in_own_file(db: sqlite_utils.Database) -> bool:
+    """The archive is at or past the migration that moved the search index to its own file
+    (before it, at an older target, nothing of the index is touched)."""
+    return schema_version(db) >= SEARCH_FILE_VERSION
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
@@ -778,6 +641,12 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA busy_timeout = 30000")
     register_functions(db.conn)
+    search_index.attach(db.conn)   # the search index's file (db/search_index.py)
+    # freed pages are not overwritten with zeros (Debian builds SQLite with SECURE_DELETE on):
+    # the archive holds public documents, and zeroing made every freed page a write — FTS5's
+    # merges free pages all the time, and dropping a table wrote all of it to the WAL
+    for name in ("main", search_index.SCHEMA):
+        db.execute(f"PRAGMA {name}.secure_delete = OFF")
     return db
 
 
@@ -788,17 +657,22 @@ def register_functions(conn) -> None:
 
 
 def open_archive(path: str | Path, target: int | None = None) -> sqlite_utils.Database:
-    """Open or create an archive, migrated to the current schema, in WAL mode."""
+    """Open or create an archive and its search index file, migrated to the current schema,
+    both in WAL mode."""
     db = connect(path)
     if str(path) != ":memory:":
         db.enable_wal()
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA cache_size = -65536")  # 64 MB: the FTS and cell b-trees stay in memory
+    db.execute(f"PRAGMA {search_index.SCHEMA}.cache_size = -65536")
     # checkpoint every ~40 MB of WAL rather than 4 MB: a page rewritten by many small
     # transactions (one per report) is copied back to the file once, not every time
     db.execute("PRAGMA wal_autocheckpoint = 10000")
+    # (the index file goes to WAL after the migrations: moving an older archive's index into a
+    # new file then writes no copy of it to a WAL first)
     migrate(db, target)
-    if "search_pending" in db.table_names():
+    search_index.use_wal(db.conn)
+    if search_in_own_file(db):
         # versions a writer stored but had not indexed yet when it stopped
-        index_pending(db)
+        search_index.index_pending(db)
     return db

@@ -4,7 +4,9 @@ The search tables (:mod:`db.chinese`) have one row per stored version. A query's
 three or more characters are looked up in ``search_text``, shorter ones in
 ``search_short``; a version matches when it has every term. Versions stored but not
 indexed yet (listed in ``search_pending``; the index is written in batches) are tested
-directly on their text, so nothing committed is ever missing from a search.
+directly on their text, so nothing committed is ever missing from a search; the index's rows
+of a pending version (the text a re-parse replaced, until the indexer deletes them) are not
+read.
 
 * :func:`version_condition` — a condition on a version id: that version matches;
 * :func:`report_hit` — a condition on a ``reports`` row: its current version matches;
@@ -22,7 +24,7 @@ from __future__ import annotations
 from . import chinese
 
 # text of a version not yet indexed: title, agency and sections, one per line, as indexed
-# (db.schema.search_rows and _version_heads compose the same text in Python)
+# (db.search_index.search_rows and _version_heads compose the same text in Python)
 PENDING_TEXT_SQL = """coalesce(json_extract(v.record, '$.title'), r.title, '') || char(10) ||
   coalesce(json_extract(v.record, '$.agency'), a.name, '') || char(10) ||
   coalesce((select group_concat(coalesce(s.heading, '') || char(10) || coalesce(s.text, ''), char(10))
@@ -38,6 +40,10 @@ def _pending_sql() -> str:
     return ("select v.id from search_pending p cross join versions v on v.id = p.version_id "
             "join reports r on r.id = v.report_id left join agencies a on a.id = r.agency_id "
             f"where chinese_contains({PENDING_TEXT_SQL}, :xxgk_q)")
+
+
+#: the versions waiting for the index (their rows in it, if any, are an older text)
+PENDING_IDS_SQL = "select version_id from search_pending"
 
 
 def _index_sql(long: str | None, short: str | None) -> list[str]:
@@ -59,7 +65,7 @@ def version_condition(query: str | None, column: str = "version_id") -> tuple[st
     if not parts:
         return "0", params
     indexed = " and ".join(f"{column} in ({p})" for p in parts)
-    return f"(({indexed}) or {column} in ({_pending_sql()}))", params
+    return f"(({indexed} and {column} not in ({PENDING_IDS_SQL})) or {column} in ({_pending_sql()}))", params
 
 
 def report_hit(query: str | None) -> tuple[str, dict]:
@@ -150,4 +156,5 @@ def lazy_report_hit(query: str | None, table: str = "reports") -> tuple[str, dic
                      f"and search_short.rowid = {table}.version_id)")
     if not tests:
         return "0", params
-    return f"(({' and '.join(tests)}) or {table}.version_id in ({_pending_sql()}))", params
+    return (f"(({' and '.join(tests)} and {table}.version_id not in ({PENDING_IDS_SQL})) "
+            f"or {table}.version_id in ({_pending_sql()}))", params)

@@ -45,6 +45,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import time
 import zlib
 from dataclasses import dataclass
@@ -54,15 +56,20 @@ import sqlite_utils
 
 from . import chinese, figures
 from .clock import now_iso
-from .schema import (
-    CHECK_STATUS_SQL, MAX_SECTIONS, TABLE_NAMES, index_pending, open_archive, search_rows, section_id,
-)
+from .schema import CHECK_STATUS_SQL, MAX_SECTIONS, TABLE_NAMES, open_archive, section_id
+from .search_index import IndexerProcess, clear_done, index_pending, main_path, mark_pending, search_rows
+
+log = logging.getLogger(__name__)
 
 #: the search index is written in batches: at most this many stored versions, or this many
 #: seconds (checked at each store()), wait in ``search_pending`` to be indexed. Searches find
 #: them meanwhile too (db/search.py tests their text directly), only more slowly.
 INDEX_BATCH = 2000
 INDEX_DELAY = 5.0
+#: an Archive that has stored this many versions (a bulk load, a first crawl) starts an
+#: indexer process for the rest (db/search_index.py): the index is written on a second core
+#: while this process stores (measured at a million reports: docs/scale.md)
+INDEX_PROCESS_AFTER = 500
 #: zlib level of versions.raw: level 1 is about twice as fast as 6 and ~10% larger on portal HTML
 RAW_ZLIB_LEVEL = 1
 
@@ -206,11 +213,21 @@ def _sections(record: dict) -> list[tuple]:
 
 
 class Archive:
-    """An open archive file. Not thread-safe: one Archive per thread."""
+    """An open archive file. Not thread-safe: one Archive per thread.
 
-    def __init__(self, db: "str | Path | sqlite_utils.Database" = "archive.db"):
+    ``index_process``: write the search index in a process of its own (``IndexerProcess``)
+    while this one stores — True: from the first batch; False: never (here, in batches);
+    None (default): once this Archive has stored ``INDEX_PROCESS_AFTER`` versions, on a machine
+    with a second core, for an archive in a file."""
+
+    def __init__(self, db: "str | Path | sqlite_utils.Database" = "archive.db",
+                 index_process: bool | None = None):
         self.db = db if isinstance(db, sqlite_utils.Database) else open_archive(db)
+        self.index_process = index_process
+        self._indexer: IndexerProcess | None = None
+        self._stored = 0
         self._pending_text: tuple | None = None
+        self._pending_seq = 0
         self._figures: dict | None = None      # report_figures columns of the version just written
         self._agency_changed: int | None = None  # an agency whose level the store filled in
         # report_figures (db/figures.py) exists in every migrated file; a Database handed in at
@@ -232,6 +249,7 @@ class Archive:
         return cur.lastrowid
 
     def finish_run(self, run_id: int, stats: dict | None = None, finished: str | None = None) -> None:
+        self.stop_indexer()   # (a later bulk of stores starts another)
         self.flush_index()
         with self.db.atomic():
             self.db.execute(
@@ -299,30 +317,68 @@ class Archive:
             with self.db.atomic():
                 result = self._store(record, raw_bytes, sha, url, fetched_at, meta)
             if self._pending_text:  # committed: queue its text for the search index
-                self.queue_for_index({result.version_id: self._pending_text})
+                self._stored += 1
+                self.queue_for_index({result.version_id: (self._pending_seq, self._pending_text)})
         finally:
             self._pending_text = None
         if len(self._index_queue) >= self.index_batch or (
-                self._index_queue and time.monotonic() - self._queued_since >= self.index_delay):
-            self.flush_index()
+                self._index_queue and time.monotonic() - self._queued_since >= self.index_delay) or (
+                self._indexer is None and self._stored == INDEX_PROCESS_AFTER and self._wants_indexer()):
+            self.hand_over_index()
         return result
 
     def queue_for_index(self, texts: dict[int, tuple]) -> None:
-        """Queue committed versions' text — version_id: (title, agency, [(heading, text)]) —
-        for the next flush_index(); the caller decides when that is."""
+        """Queue committed versions' text — version_id: (seq in search_pending, (title, agency,
+        [(heading, text)])) — for the next hand_over_index(); the caller decides when that is."""
         if texts and not self._index_queue:
             self._queued_since = time.monotonic()
         self._index_queue.update(texts)
 
+    def hand_over_index(self) -> None:
+        """The queued versions to the search index: to the indexer process when one runs (it
+        reads their text from the archive; this drops what it has done from the queue), else
+        indexed here and now (flush_index). Starts the indexer process when due."""
+        if self._indexer is None and self._wants_indexer():
+            try:
+                self._indexer = IndexerProcess(main_path(self.db.conn))
+            except OSError as exc:
+                log.warning("search index: could not start an indexer process (%s); indexing here", exc)
+                self.index_process = False
+        if self._indexer is not None and not self._indexer.alive():
+            error = self._indexer.stop()
+            log.warning("search index: the indexer process stopped (%s); indexing here", error)
+            self._indexer, self.index_process = None, False
+        if self._indexer is None:
+            self.flush_index()
+            return
+        self._index_queue = {}
+        clear_done(self.db)
+
+    def _wants_indexer(self) -> bool:
+        if self.index_process is False or not main_path(self.db.conn):
+            return False
+        if self.index_process:
+            return True
+        return self._stored >= INDEX_PROCESS_AFTER and (os.cpu_count() or 1) > 1
+
     def flush_index(self) -> int:
-        """Add the queued versions to the search index now (one transaction); returns how many."""
+        """Index every pending version now, here (the queued ones from the text in memory);
+        returns how many pending rows were handled."""
         queue, self._index_queue = self._index_queue, {}
-        if not queue:
-            return 0
-        return index_pending(self.db, list(queue), {v: search_rows(v, *q) for v, q in queue.items()})
+        return index_pending(self.db, {v: (seq, search_rows(v, *q)) for v, (seq, q) in queue.items()})
+
+    def stop_indexer(self) -> None:
+        """Let the indexer process (if one runs) finish what is pending, and wait for it."""
+        if self._indexer is not None:
+            error = self._indexer.stop()
+            if error:
+                log.warning("search index: the indexer process failed (%s); indexing here", error)
+            self._indexer = None
 
     def close(self) -> None:
-        """Flush the search index and close the file."""
+        """Finish the search index (the indexer process, then what is left here) and close
+        the file."""
+        self.stop_indexer()
         self.flush_index()
         self.db.close()
 
@@ -393,7 +449,7 @@ class Archive:
                 (report_id,),
             )
         if self._pending_text:
-            ex("INSERT INTO search_pending(version_id) VALUES (?)", (version_id,))
+            self._pending_seq = mark_pending(self.db.conn, version_id)
         return StoreResult(report_id, version_id, status)
 
     def _store_new(self, record, raw_bytes, sha, url, fetched_at, meta, agency, agency_name) -> StoreResult:
@@ -422,7 +478,7 @@ class Archive:
                (report_id, meta.get("clicks_observed_at") or fetched_at, clicks,
                 meta.get("clicks_source") or "page"))
         if self._pending_text:
-            ex("INSERT INTO search_pending(version_id) VALUES (?)", (version_id,))
+            self._pending_seq = mark_pending(self.db.conn, version_id)
         return StoreResult(report_id, version_id, "new")
 
     def _insert_version(self, report_id, record, raw_bytes, sha, fetched_at, meta, agency_name=None) -> int:

@@ -3,6 +3,7 @@ sample portals served by the test process (no test touches a real site)."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -41,6 +42,8 @@ def run_crawl(registry, db, spider="portals", args=None, settings=None, timeout=
 
 def query(db, sql, *params):
     con = sqlite3.connect(db)
+    if os.path.exists(f"{db}-search"):   # the search index's file (db/search_index.py)
+        con.execute("ATTACH DATABASE ? AS xxgk_search", (f"{db}-search",))
     try:
         return con.execute(sql, params).fetchall()
     finally:

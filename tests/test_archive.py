@@ -246,7 +246,7 @@ def test_metadata_contract_and_canned_queries(archive, seed_record, labelled_rec
     from db import pages
     from db.datasette_plugin import prepare_connection
 
-    prepare_connection(archive.db.conn)
+    prepare_connection(archive.db.conn, "archive", None)
     pages.prepare_connection(archive.db.conn)  # chinese_snippet
     params = {"q": "复议", "report_id": "1", "check_name": "", "since": "", "region_code": "654224", "agency_id": "1"}
     # a canned query's parameters are named like the columns they filter

@@ -93,6 +93,7 @@ def test_reparse_applies_a_new_parser_without_recrawling(tmp_path, shared_dir, c
     db = tmp_path / "a.db"
     assert main(["load", str(shared_dir / "seed"), "--db", str(db)]) == 0
     conn = sqlite3.connect(db)
+    conn.execute("ATTACH DATABASE ? AS xxgk_search", (f"{db}-search",))   # the search index's file
     want = conn.execute("SELECT * FROM cells ORDER BY 1, 2, 3, 4, 5").fetchall()
     sections = conn.execute("SELECT id, number, heading, text FROM sections ORDER BY id").fetchall()
     # as an older parser left it: other version, fewer cells, no sections, no checks
@@ -113,6 +114,7 @@ def test_reparse_applies_a_new_parser_without_recrawling(tmp_path, shared_dir, c
     assert main(["reparse", "--db", str(db)]) == 0
     assert "1 version(s) re-parsed" in capsys.readouterr().out
     conn = sqlite3.connect(db)
+    conn.execute("ATTACH DATABASE ? AS xxgk_search", (f"{db}-search",))
     assert conn.execute("SELECT * FROM cells ORDER BY 1, 2, 3, 4, 5").fetchall() == want
     assert conn.execute("SELECT id, number, heading, text FROM sections ORDER BY id").fetchall() == sections
     assert conn.execute("SELECT parser_version FROM versions").fetchall() == [(PARSER_VERSION,)]

@@ -21,6 +21,7 @@ def test_optimize_merges_segments_and_keeps_every_match(tmp_path, capsys):
                       text.encode(), {"url": f"http://e.invalid/{i}"})
     archive.close()
     conn = sqlite3.connect(path)
+    conn.execute("ATTACH DATABASE ? AS xxgk_search", (f"{path}-search",))   # the index's file
 
     def hits():
         out = {}

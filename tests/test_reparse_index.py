@@ -8,14 +8,14 @@ import time
 
 import pytest
 
-from db.schema import rebuild_search_index
+from db.search_index import rebuild_search_index
 from db import reparse
 from db.store import Archive
 
 
 def _vocab(db, table: str) -> list[tuple]:
     name = f"vocab_{table}"
-    db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{name} USING fts5vocab(main, {table}, 'row')")
+    db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{name} USING fts5vocab(xxgk_search, {table}, 'row')")
     return db.execute(f"SELECT term, doc, cnt FROM temp.{name} ORDER BY term").fetchall()
 
 

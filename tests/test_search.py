@@ -23,7 +23,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from db import chinese, search
-from db.schema import INSERT_SHORT_SQL, INSERT_TEXT_SQL, SEARCH_TABLES_SQL, search_rows
+from db.search_index import INSERT_SHORT_SQL, INSERT_TEXT_SQL, SEARCH_TABLES_SQL, search_rows
 from db.store import Archive
 
 FIXED_QUERIES = ["复", "诉", "年", "复议", "诉讼", "公开", "申请", "依申请公开", "政务服务大厅",
@@ -353,6 +353,7 @@ def test_sqlite_shell_recipe(corpus_archive):
     or more characters in search_text, one or two characters with char(1) in search_short."""
     archive, _ = corpus_archive
     conn = sqlite3.connect(_path(archive))
+    conn.execute("ATTACH DATABASE ? AS xxgk_search", (f"{_path(archive)}-search",))   # the index's file
     join = "SELECT r.id FROM {t} JOIN reports r ON r.version_id = {t}.rowid WHERE {t} MATCH "
     long = {r[0] for r in conn.execute(join.format(t="search_text") + "'\"依申请公开\"'")}
     one = {r[0] for r in conn.execute(join.format(t="search_short") + "'\"' || char(1) || '复' || char(1) || '\"'")}
@@ -729,6 +730,8 @@ def test_row_count_from_stale_statistics_never_changes_results(tmp_path, monkeyp
     conn = sqlite3.connect(path)
     conn.execute("ANALYZE")
     conn.execute(f"VACUUM INTO '{fresh}'")
+    conn.execute("ATTACH DATABASE ? AS xxgk_search", (f"{path}-search",))
+    conn.execute(f"VACUUM xxgk_search INTO '{fresh}-search'")   # a copy of an archive is both files
     conn.close()
     counted.clear()
     asyncio.run(run(_datasette(fresh), "fresh"))
