@@ -294,6 +294,16 @@ def register_plugin() -> None:
         pm.register(pages, name="xxgk_pages")
 
 
+def _file_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+def _no_room(index_file: Path, need: int, free: int, what: str) -> str:
+    return (f"{index_file}: not enough free disk to merge the search index (about {need / 1e9:,.1f} GB "
+            f"needed: the merged index is written to the WAL, then into the file; {free / 1e9:,.1f} GB free); "
+            f"{what}, and searches work as before. Free disk and run it again")
+
+
 def cmd_optimize(args) -> int:
     """Merge the search index into one segment, then ANALYZE: after a large load or re-parse,
     and weekly (deploy/crontab). Searches keep working meanwhile (readers see the old index
@@ -303,13 +313,34 @@ def cmd_optimize(args) -> int:
     db = Path(args.db)
     if not db.exists():
         raise UserError(f"{db}: no such archive")
-    from .search_index import optimize_search_index
+    import shutil
+    import sqlite3
+
+    from .search_index import optimize_search_index, search_path
     from .store import Archive
 
     archive = Archive(db)
     archive.flush_index()
+    index_file = Path(search_path(db))
+    # the merged index is written to the WAL, then into the file: into its free pages, the
+    # rest at its end (the old segments are freed only after)
+    page = archive.db.execute("PRAGMA xxgk_search.page_size").fetchone()[0]
+    inside = archive.db.execute("PRAGMA xxgk_search.freelist_count").fetchone()[0] * page
+    used = _file_size(index_file) - inside
+    need = used + max(0, used - inside)
+    free = shutil.disk_usage(index_file.parent).free
+    if free < need:
+        archive.db.close()
+        raise UserError(_no_room(index_file, need, free, "nothing was changed"))
     t0 = time.perf_counter()
-    before = optimize_search_index(archive.db)
+    try:
+        before = optimize_search_index(archive.db)
+    except sqlite3.OperationalError as exc:
+        archive.db.close()
+        if "full" not in str(exc):
+            raise
+        raise UserError(_no_room(index_file, need, shutil.disk_usage(index_file.parent).free,
+                                 "the merge that did not fit was rolled back")) from None
     archive.db.execute("PRAGMA analysis_limit = 1000")  # sampled statistics: seconds, not minutes, at a million reports
     archive.db.execute("ANALYZE")
     archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -49,3 +49,33 @@ def test_optimize_merges_segments_and_keeps_every_match(tmp_path, capsys):
 def test_optimize_names_a_missing_archive(tmp_path, capsys):
     assert main(["optimize", "--db", str(tmp_path / "none.db")]) == 2
     assert "no such archive" in capsys.readouterr().err
+
+
+def test_optimize_without_the_disk_it_needs_says_so_in_one_line(tmp_path, capsys, monkeypatch):
+    """Merging rewrites the whole index (in the WAL, then in the file): with less free disk than
+    twice its size, a one-line error before any work; a disk that fills up anyway, the same."""
+    import shutil
+    from collections import namedtuple
+
+    path = tmp_path / "a.db"
+    archive = Archive(path)
+    archive.store({"title": "第1号", "kind": "report", "sections": [{"number": 1, "heading": "总体情况",
+                                                                   "text": "依申请公开"}]},
+                  b"x", {"url": "http://e.invalid/1"})
+    archive.close()
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10, 10, 0))
+    assert main(["optimize", "--db", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "not enough free disk to merge the search index" in err and "a.db-search" in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+    import db.search_index as search_index
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10, 0, 10 ** 12))
+
+    def full(db):
+        raise sqlite3.OperationalError("database or disk is full")
+    monkeypatch.setattr(search_index, "optimize_search_index", full)
+    assert main(["optimize", "--db", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "not enough free disk" in err and len(err.splitlines()) == 1
