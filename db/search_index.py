@@ -56,10 +56,13 @@ SCHEMA = "xxgk_search"
 SUFFIX = "-search"
 #: FTS5's in-memory buffer before it writes a segment: one flush of store()'s batch
 SEARCH_HASHSIZE = 64 * 1024 * 1024
-#: FTS5 merges segments this many at a time (its default is 4): each version's entries are
-#: rewritten by fewer merges (indexing 1,000 versions into the million-report index: 1.4 s
-#: with 4, 0.75 s with 16, between merges), for more segments between two `xxgk optimize`
-SEARCH_AUTOMERGE = 16
+#: FTS5 merges segments this many at a time: its default (4) between bulk loads, so that a
+#: crawl's many small flushes leave few segments to search; 16 while an indexer process runs a
+#: bulk load: each version's entries are then rewritten by fewer merges (indexing into the
+#: million-report index alone: 707 versions/s merging 4 at a time, 1,321/s with 16 between
+#: merges; docs/scale.md), and `xxgk optimize` after the load merges everything into one
+SEARCH_AUTOMERGE = 4
+BULK_AUTOMERGE = 16
 #: versions per indexer transaction (each commit writes an FTS5 segment that merges cost later)
 INDEX_STEP = 2000
 #: an indexer process waits until this many versions are pending, or the oldest waited this
@@ -131,8 +134,15 @@ def create_tables(db: sqlite_utils.Database) -> None:
 
 def _configure(db: sqlite_utils.Database) -> None:
     for name in FTS_TABLES:
-        for key, value in (("hashsize", SEARCH_HASHSIZE), ("automerge", SEARCH_AUTOMERGE)):
-            db.execute(f"INSERT INTO {SCHEMA}.{name}({name}, rank) VALUES ('{key}', {value})")
+        db.execute(f"INSERT INTO {SCHEMA}.{name}({name}, rank) VALUES ('hashsize', {SEARCH_HASHSIZE})")
+    set_automerge(db, SEARCH_AUTOMERGE)
+
+
+def set_automerge(db: sqlite_utils.Database, segments: int) -> None:
+    """FTS5's 'automerge' of both search tables (a setting stored in the index file)."""
+    with db.atomic():
+        for name in FTS_TABLES:
+            db.execute(f"INSERT INTO {SCHEMA}.{name}({name}, rank) VALUES ('automerge', {segments})")
 
 
 def move_from_main(db: sqlite_utils.Database) -> None:
@@ -417,6 +427,7 @@ def run_indexer(archive_path: str, stop: threading.Event, poll: float = 0.1) -> 
 
     db = connect(archive_path)
     total, last_seq, since = 0, 0, time.monotonic()
+    set_automerge(db, BULK_AUTOMERGE)
     try:
         while True:
             stopping = stop.is_set()
@@ -439,7 +450,10 @@ def run_indexer(archive_path: str, stop: threading.Event, poll: float = 0.1) -> 
                 since = time.monotonic()
             stop.wait(poll)
     finally:
-        db.close()
+        try:
+            set_automerge(db, SEARCH_AUTOMERGE)
+        finally:
+            db.close()
 
 
 def main(argv: list[str] | None = None) -> int:

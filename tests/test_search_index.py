@@ -7,6 +7,7 @@ import os
 import random
 import signal
 import sqlite3
+import time
 
 from db import chinese, schema, search, search_index
 from db.search_index import SCHEMA, index_pending, index_step, mark_stale, rebuild_search_index
@@ -67,9 +68,16 @@ def test_an_indexer_process_indexes_while_the_store_goes_on(tmp_path):
     _store(archive, 60)
     indexer = archive._indexer
     assert indexer is not None and indexer.alive()
+    automerge = f"SELECT v FROM {SCHEMA}.search_text_config WHERE k = 'automerge'"
+    for _ in range(100):   # a bulk load: FTS5 merges 16 segments at a time while it runs
+        if archive.db.execute(automerge).fetchone() == (search_index.BULK_AUTOMERGE,):
+            break
+        time.sleep(0.05)
+    assert archive.db.execute(automerge).fetchone() == (search_index.BULK_AUTOMERGE,)
     archive.close()
     assert indexer.process.returncode == 0
     db = schema.open_archive(tmp_path / "a.db")
+    assert db.execute(automerge).fetchone() == (search_index.SEARCH_AUTOMERGE,)   # and back after
     assert db.execute("SELECT count(*) FROM search_pending").fetchone() == (0,)
     assert db.execute("SELECT count(*) FROM search_stale").fetchone() == (0,)
     got, rebuilt = _as_rebuilt(db)
