@@ -249,8 +249,9 @@ def clear_done(db: sqlite_utils.Database) -> int:
 
 
 # ---------------------------------------------------------------- the indexer's side
-def _docsizes(conn, table_prefix: str, version_id: int) -> list:
-    return [conn.execute(f"SELECT sz FROM {table_prefix}{t}_docsize WHERE id = ?", (version_id,)).fetchone()
+def _docsizes(conn, version_id: int) -> list:
+    """What the index recorded for a version: its token counts per column, per table (None: no row)."""
+    return [conn.execute(f"SELECT sz FROM {t}_docsize WHERE id = ?", (version_id,)).fetchone()
             for t in FTS_TABLES]
 
 
@@ -313,7 +314,7 @@ def index_step(db: sqlite_utils.Database, limit: int = INDEX_STEP, rows: dict | 
         deletes, inserts, done, broken = [], [], [], []
         for seq, vid in pending:
             new = have.get(vid)
-            indexed = _docsizes(conn, "", vid)
+            indexed = _docsizes(conn, vid)
             if indexed != [None, None]:   # the index holds a text of this version
                 old = _held_rows(conn, vid, new, indexed)
                 if old is None:
