@@ -406,15 +406,15 @@ class IndexerProcess:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def stop(self, timeout: float | None = None) -> str | None:
-        """Wait for it to index what is pending and exit; its error (last line of stderr), if
-        it failed."""
+    def stop(self) -> str | None:
+        """Wait for it to index what is pending and exit (its standard error read to the end);
+        its error (the last line), if it failed."""
         try:
             self.process.stdin.close()
         except OSError:
             pass
         err = self.process.stderr.read().decode("utf-8", "replace").strip()
-        code = self.process.wait(timeout)
+        code = self.process.wait()
         if code:
             return (err.splitlines() or [f"exit status {code}"])[-1]
         return None
@@ -444,8 +444,8 @@ def run_indexer(archive_path: str, stop: threading.Event, poll: float = 0.1) -> 
                     continue
             if stopping:
                 # what is left (a version marked again below last_seq, say): here, until none
-                while index_step(db):
-                    pass
+                while n := index_step(db):
+                    total += n
                 return total
             if not waiting:
                 since = time.monotonic()
