@@ -43,6 +43,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -399,22 +400,27 @@ class IndexerProcess:
         root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+        # its standard error to a file, not a pipe: nothing it prints can fill a pipe no one
+        # reads until it stops, and block it
+        self._stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "db.search_index", str(Path(archive_path).resolve())],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr, env=env)
 
     def alive(self) -> bool:
         return self.process.poll() is None
 
     def stop(self) -> str | None:
-        """Wait for it to index what is pending and exit (its standard error read to the end);
-        its error (the last line), if it failed."""
+        """Wait for it to index what is pending and exit; its error (the last line it printed),
+        if it failed."""
         try:
             self.process.stdin.close()
         except OSError:
             pass
-        err = self.process.stderr.read().decode("utf-8", "replace").strip()
         code = self.process.wait()
+        self._stderr.seek(0)
+        err = self._stderr.read().decode("utf-8", "replace").strip()
+        self._stderr.close()
         if code:
             return (err.splitlines() or [f"exit status {code}"])[-1]
         return None

@@ -311,3 +311,10 @@ def test_datasette_reads_the_index_file_and_tests_pending_versions_on_their_text
     assert db.execute("SELECT count(*) FROM search_pending").fetchone() == (0,)
     db.close()
     assert asyncio.run(run(Datasette([str(path)], metadata=metadata_for(path)))) == mutable
+
+
+def test_an_indexer_process_that_fails_says_why_in_one_line(tmp_path):
+    indexer = search_index.IndexerProcess(tmp_path / "no-such-archive.db")
+    error = indexer.stop()
+    assert indexer.process.returncode == 2
+    assert error.startswith("usage: python -m db.search_index ARCHIVE") and "\n" not in error
