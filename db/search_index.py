@@ -101,9 +101,10 @@ def is_attached(conn) -> bool:
 def attach(conn, uri: str | None = None) -> None:
     """Attach the index file of the archive open on ``conn`` (created if missing; for an
     archive in memory, an index in memory). ``uri``: attach this instead (a read-only URI)."""
-    if is_attached(conn):
+    files = {name: file for _, name, file in conn.execute("PRAGMA database_list").fetchall()}
+    if SCHEMA in files:
         return
-    path = main_path(conn)
+    path = files.get("main") or ""
     target = uri or (search_path(path) if path else ":memory:")
     conn.execute(f"ATTACH DATABASE ? AS {SCHEMA}", (target,))
     if uri is None and path:
@@ -166,13 +167,18 @@ def move_from_main(db: sqlite_utils.Database) -> None:
 def search_rows(version_id: int, title, agency, sections) -> tuple[tuple, tuple]:
     """The search_text and search_short rows of one version; ``sections`` are
     (heading, text) pairs in order."""
+    row = text_row(version_id, title, agency, sections)
+    return row, short_row(*row)
+
+
+def text_row(version_id: int, title, agency, sections) -> tuple:
+    """The search_text row of one version: (version_id, title, agency, text), folded."""
     fold = chinese.fold
-    t, a = fold(title), fold(agency)
-    x = fold("\n".join(f"{h or ''}\n{s or ''}" for h, s in sections))
-    return (version_id, t, a, x), short_row(version_id, t, a, x)
+    return (version_id, fold(title), fold(agency), fold("\n".join(f"{h or ''}\n{s or ''}" for h, s in sections)))
 
 
 def short_row(version_id: int, title: str, agency: str, text: str) -> tuple:
+    """The search_short row of a version, from its search_text row's values."""
     return (version_id, chinese.short_text(f"{title}\n{agency}\n{text}"))
 
 
@@ -188,8 +194,8 @@ def _version_heads(conn, where: str = "", params=()) -> list[tuple]:
     ).fetchall()
 
 
-def rows_from_db(conn, version_ids: list[int]) -> dict[int, tuple]:
-    """version_id -> search_rows() of each version, from the archive's tables."""
+def text_rows_from_db(conn, version_ids: list[int]) -> dict[int, tuple]:
+    """version_id -> text_row() of each version, from the archive's tables."""
     out = {}
     for i in range(0, len(version_ids), 500):
         ids = json.dumps(version_ids[i:i + 500])
@@ -199,8 +205,13 @@ def rows_from_db(conn, version_ids: list[int]) -> dict[int, tuple]:
                 "(SELECT value FROM json_each(?)) ORDER BY id", (ids,)):
             secs.setdefault(vid, []).append((h, t))
         for vid, title, agency in _version_heads(conn, "WHERE v.id IN (SELECT value FROM json_each(?))", (ids,)):
-            out[vid] = search_rows(vid, title, agency, secs.get(vid, []))
+            out[vid] = text_row(vid, title, agency, secs.get(vid, []))
     return out
+
+
+def rows_from_db(conn, version_ids: list[int]) -> dict[int, tuple]:
+    """version_id -> search_rows() of each version, from the archive's tables."""
+    return {v: (row, short_row(*row)) for v, row in text_rows_from_db(conn, version_ids).items()}
 
 
 def _insert_rows(conn, rows: list[tuple[tuple, tuple]]) -> None:
@@ -227,9 +238,9 @@ def mark_stale(conn, version_id: int) -> int:
     """Before a version's text changes (a re-parse): record the text the index may hold for
     it, so the indexer can delete those rows, and queue it (its seq). Call in the transaction
     that changes it, before the change."""
-    rows = rows_from_db(conn, [version_id]).get(version_id)
-    if rows is not None:
-        (_, title, agency, text), _ = rows
+    row = text_rows_from_db(conn, [version_id]).get(version_id)   # (search_short's is derived)
+    if row is not None:
+        _, title, agency, text = row
         conn.execute(
             "INSERT INTO main.search_stale(version_id, title, agency, text) SELECT ?, ?, ?, ? "
             "WHERE NOT EXISTS (SELECT 1 FROM main.search_stale WHERE version_id = ? AND title IS ? "
