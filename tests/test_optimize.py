@@ -53,7 +53,7 @@ def test_optimize_names_a_missing_archive(tmp_path, capsys):
 
 def test_optimize_without_the_disk_it_needs_says_so_in_one_line(tmp_path, capsys, monkeypatch):
     """Merging rewrites the whole index (in the WAL, then in the file): with less free disk than
-    twice its size, a one-line error before any work; a disk that fills up anyway, the same."""
+    that needs (up to twice the index's size), a one-line error before any work; a disk that fills up anyway, the same."""
     import shutil
     from collections import namedtuple
 

@@ -32,8 +32,9 @@ def _index(db) -> dict:
     return {t: _vocab(db, t) for t in search_index.FTS_TABLES}
 
 
-def _as_rebuilt(db) -> dict:
-    """The index a rebuild from the archive's tables gives (then restored)."""
+def _as_rebuilt(db) -> tuple[dict, dict]:
+    """(the index as it is, the index a rebuild from the archive's tables gives); the archive
+    is left with the rebuilt one."""
     got = _index(db)
     with db.atomic():
         rebuild_search_index(db)
