@@ -294,20 +294,18 @@ def register_plugin() -> None:
         pm.register(pages, name="xxgk_pages")
 
 
-def _file_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
-
-
 def _no_room(index_file: Path, need: int, free: int, what: str) -> str:
     return (f"{index_file}: not enough free disk to merge the search index (about {need / 1e9:,.1f} GB "
-            f"needed: the merged index is written to the WAL, then into the file; {free / 1e9:,.1f} GB free); "
-            f"{what}, and searches work as before. Free disk and run it again")
+            f"needed for its merge steps; {free / 1e9:,.1f} GB free); {what}, and searches work as "
+            f"before. Free disk and run it again")
 
 
 def cmd_optimize(args) -> int:
     """Merge the search index into one segment, then ANALYZE: after a large load or re-parse,
-    and weekly (deploy/crontab). Searches keep working meanwhile (readers see the old index
-    until the merge commits); a crawl writing at the same time waits for it."""
+    and weekly (deploy/crontab). The merge goes in steps of its own transactions
+    (:func:`db.search_index.optimize_search_index`): searches keep working and see each step;
+    a crawl writing at the same time waits between steps; an interrupted merge is finished by
+    the next run."""
     import time
 
     db = Path(args.db)
@@ -316,18 +314,16 @@ def cmd_optimize(args) -> int:
     import shutil
     import sqlite3
 
-    from .search_index import optimize_search_index, search_path
+    from .search_index import OPTIMIZE_RESERVE_STEPS, OPTIMIZE_STEP_PAGES, optimize_search_index, search_path
     from .store import Archive
 
     archive = Archive(db)
     archive.flush_index()
     index_file = Path(search_path(db))
-    # the merged index is written to the WAL, then into the file: into its free pages, the
-    # rest at its end (the old segments are freed only after)
+    # each step's pages go to the WAL, then into the file's free pages (the steps before freed
+    # them) or at its end: the disk holds a few steps' worth
     page = archive.db.execute("PRAGMA xxgk_search.page_size").fetchone()[0]
-    inside = archive.db.execute("PRAGMA xxgk_search.freelist_count").fetchone()[0] * page
-    used = _file_size(index_file) - inside
-    need = used + max(0, used - inside)
+    need = OPTIMIZE_RESERVE_STEPS * OPTIMIZE_STEP_PAGES * page
     free = shutil.disk_usage(index_file.parent).free
     if free < need:
         archive.db.close()
@@ -340,7 +336,7 @@ def cmd_optimize(args) -> int:
         if "full" not in str(exc):
             raise
         raise UserError(_no_room(index_file, need, shutil.disk_usage(index_file.parent).free,
-                                 "the merge that did not fit was rolled back")) from None
+                                 "the steps merged so far are kept, the last one was rolled back")) from None
     archive.db.execute("PRAGMA analysis_limit = 1000")  # sampled statistics: seconds, not minutes, at a million reports
     archive.db.execute("ANALYZE")
     archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -201,6 +201,9 @@ INDEXES = (
     "CREATE INDEX report_figures_late ON report_figures(days_late DESC, report_id) WHERE late = 1",
     "CREATE INDEX report_figures_old_statistics ON report_figures(report_year DESC, report_id) "
     "WHERE old_statistics_cells > 0",
+    # applications_year_over_year: each publisher's years side by side, read from this index alone
+    "CREATE INDEX IF NOT EXISTS report_figures_agency_year ON report_figures(agency_id, report_year, "
+    "report_id, new_received, present) WHERE present & 1",
 )
 
 _REGIONS_KEY = "report_figures_regions"

@@ -71,6 +71,13 @@ INDEX_STEP = 2000
 INDEXER_BATCH = 1000
 INDEXER_DELAY = 1.0
 
+#: pages an optimize step merges in one transaction (about 20 MB: the WAL and the file's
+#: growth stay at a few of them; docs/scale.md)
+OPTIMIZE_STEP_PAGES = 5000
+#: free disk `xxgk optimize` asks for, in steps: 1 GB (merging the 17.7 GB index of 1.24 M
+#: reports, the index file and its WAL grew by 134 MB at most)
+OPTIMIZE_RESERVE_STEPS = 50
+
 SEARCH_TABLES_SQL = (
     "CREATE VIRTUAL TABLE search_text USING fts5(title, agency, text, content='', tokenize='trigram')",
     "CREATE VIRTUAL TABLE search_short USING fts5(text, content='', detail=none, tokenize='trigram')",
@@ -364,16 +371,37 @@ def index_pending(db: sqlite_utils.Database, rows: dict | None = None) -> int:
 
 
 def optimize_search_index(db: sqlite_utils.Database) -> dict:
-    """Merge each search table into one b-tree segment (FTS5 'optimize'). Every write adds a
-    segment and FTS5 merges them only gradually, so an archive written in many small batches
-    (a crawl's index flushes, a re-parse) ends up with dozens; each search, and each row a
-    broad search tests, then seeks in every one (measured at 20,000 reports: 40 segments, 0.42
-    ms per row test; one segment, 0.056 ms). Returns the segment counts before, per table."""
+    """Merge each search table into one b-tree segment. Every write adds a segment and FTS5
+    merges them only gradually, so an archive written in many small batches (a crawl's index
+    flushes, a re-parse) ends up with dozens; each search, and each row a broad search tests,
+    then seeks in every one (measured at 20,000 reports: 40 segments, 0.42 ms per row test; one
+    segment, 0.056 ms). Returns the segment counts before, per table.
+
+    The merge runs as FTS5's incremental optimize ('merge' with a negative page count starts
+    it, positive counts go on; a step that changes nothing means it is done), one transaction
+    of :data:`OPTIMIZE_STEP_PAGES` merged pages at a time. FTS5 trims the merged inputs as it
+    goes, so each step's new pages reuse the pages the steps before freed: the index file
+    grows by a few steps, not by a second copy of the index (FTS5's 'optimize', one
+    transaction, wrote the whole index to the WAL: up to twice its size on disk). Searches see
+    each step as it commits; a step that fails (a full disk) rolls back alone, and running it
+    again finishes the merge."""
     before = {}
+    conn = db.conn
     for name in FTS_TABLES:
         before[name] = db.execute(f"SELECT count(DISTINCT segid) FROM {name}_idx").fetchone()[0]
-        with db.atomic():
-            db.execute(f"INSERT INTO {name}({name}) VALUES ('optimize')")
+        segments = before[name]
+        while segments > 1:
+            pages, worked = -OPTIMIZE_STEP_PAGES, False
+            while True:
+                changes = conn.total_changes
+                with db.atomic():
+                    conn.execute(f"INSERT INTO {name}({name}, rank) VALUES ('merge', ?)", (pages,))
+                if conn.total_changes - changes < 2:   # FTS5: no work done, this merge is complete
+                    break
+                pages, worked = OPTIMIZE_STEP_PAGES, True
+            segments = db.execute(f"SELECT count(DISTINCT segid) FROM {name}_idx").fetchone()[0]
+            if not worked:   # (segments written meanwhile by another process: the next optimize)
+                break
     return before
 
 
