@@ -485,8 +485,9 @@ def _m_search_file(db: sqlite_utils.Database) -> None:
 
 def _m_agency_years(db: sqlite_utils.Database) -> None:
     """Each publisher's years of applications received, side by side, from an index of
-    report_figures (applications_year_over_year read every report's row and its report's: 1.3 s
-    at a million reports with a cold cache)."""
+    report_figures (applications_year_over_year looked up each publisher's years in reports and
+    read each report's report_figures row: 1.4 s from a cold cache at 1.31 M reports, 35 ms from
+    this index; built in 2.2 s)."""
     from . import figures
 
     db.execute(next(sql for sql in figures.INDEXES if "report_figures_agency_year" in sql))

@@ -84,8 +84,8 @@ def test_optimize_without_the_disk_it_needs_says_so_in_one_line(tmp_path, capsys
 
 
 def _many_segments(path, n=300):
-    """An archive of ``n`` reports of varied text, indexed in flushes of five: dozens of
-    segments."""
+    """An archive of ``n`` reports of varied text, indexed in flushes of five: several segments
+    per table (FTS5 merges them four at a time as they come)."""
     import random
 
     rng = random.Random(16)
@@ -191,7 +191,7 @@ def test_an_interrupted_merge_keeps_its_steps_and_the_next_run_finishes_it(tmp_p
     fail_at = None
     code, rest = optimize(path)
     assert code == 0 and "merged into one segment per table" in capsys.readouterr().out
-    assert rest < whole - 10                   # the 19 steps that committed were not done again
+    assert rest < whole - 10                   # the steps that committed were not done again
     archive = Archive(path)
     assert _segments(archive.db) == 1 and _found(archive.db) == found
     archive.close()
