@@ -400,8 +400,8 @@ def optimize_search_index(db: sqlite_utils.Database) -> dict:
                     break
                 pages, worked = OPTIMIZE_STEP_PAGES, True
             segments = db.execute(f"SELECT count(DISTINCT segid) FROM {name}_idx").fetchone()[0]
-            if not worked:   # (segments written meanwhile by another process: the next optimize)
-                break
+            if not worked:   # FTS5 found nothing it would merge: never loop on it (segments another
+                break        # process writes meanwhile are merged by the next round)
     return before
 
 
