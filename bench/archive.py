@@ -422,22 +422,20 @@ def main(argv=None) -> int:
     # -- the register: whole archive, then after a crawl touching N publishers
     skip = {p.strip() for p in args.skip.split(",") if p.strip()}
     optimize_s, optimize_failed = None, None
-    if "optimize" not in skip:   # xxgk optimize, as after any large load
-        from db.search_index import optimize_search_index
+    if "optimize" not in skip:   # xxgk optimize itself, as after any large load
+        import contextlib
+
+        from crawler.errors import UserError
+        from db.cli import cmd_optimize
 
         print("xxgk optimize …", file=sys.stderr, flush=True)
-        archive = Archive(archive_path)
         t0 = time.perf_counter()
         try:
-            optimize_search_index(archive.db)
-        except sqlite3.OperationalError as exc:   # a disk too small for the merged index:
-            if "full" not in str(exc):             # measured as it is, and said below
-                raise
-            optimize_failed = str(exc)
-        archive.db.execute("PRAGMA analysis_limit = 1000")
-        archive.db.execute("ANALYZE")
+            with contextlib.redirect_stdout(sys.stderr):
+                cmd_optimize(argparse.Namespace(db=str(archive_path)))
+        except UserError as exc:   # a disk too small for it: the searches measured as the index is,
+            optimize_failed = str(exc)   # and said below
         optimize_s = time.perf_counter() - t0
-        archive.db.close()
     full_s = inc_s = None
     full, touched = {}, []
     if "refresh" not in skip:

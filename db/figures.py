@@ -182,6 +182,10 @@ CREATE_SQL = """CREATE TABLE report_figures (
 )"""
 # (figure columns are declared without a type: a sum is kept as SQL made it, integer or real)
 
+# applications_year_over_year: each publisher's years side by side, read from this index alone
+AGENCY_YEARS_INDEX = ("CREATE INDEX IF NOT EXISTS report_figures_agency_year ON report_figures(agency_id, "
+                      "report_year, report_id, new_received, present) WHERE present & 1")
+
 INDEXES = (
     # the canned queries that read every report: grouped by year, read from this index alone
     "CREATE INDEX report_figures_year ON report_figures(report_year, region_name, kind, present, "
@@ -201,9 +205,7 @@ INDEXES = (
     "CREATE INDEX report_figures_late ON report_figures(days_late DESC, report_id) WHERE late = 1",
     "CREATE INDEX report_figures_old_statistics ON report_figures(report_year DESC, report_id) "
     "WHERE old_statistics_cells > 0",
-    # applications_year_over_year: each publisher's years side by side, read from this index alone
-    "CREATE INDEX IF NOT EXISTS report_figures_agency_year ON report_figures(agency_id, report_year, "
-    "report_id, new_received, present) WHERE present & 1",
+    AGENCY_YEARS_INDEX,
 )
 
 _REGIONS_KEY = "report_figures_regions"

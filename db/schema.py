@@ -490,7 +490,7 @@ def _m_agency_years(db: sqlite_utils.Database) -> None:
     this index; built in 2.2 s)."""
     from . import figures
 
-    db.execute(next(sql for sql in figures.INDEXES if "report_figures_agency_year" in sql))
+    db.execute(figures.AGENCY_YEARS_INDEX)
 
 
 # migrations that only add tables, columns and indexes, no row another table refers to: the
